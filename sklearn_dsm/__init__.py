@@ -1,0 +1,12 @@
+"""sklearn-dsm: denoising autoencoders and score matching, one model.
+
+P. Vincent (2011), "A Connection Between Score Matching and Denoising
+Autoencoders", made into scikit-learn estimators.
+"""
+
+from ._autoencoder import DenoisingAutoencoder
+from ._ebm import ScoreMatchingEBM
+from ._scoring import hyvarinen_scorer
+
+__all__ = ["DenoisingAutoencoder", "ScoreMatchingEBM", "hyvarinen_scorer"]
+__version__ = "0.1.0"

@@ -1,0 +1,144 @@
+"""The autoencoder face of the model."""
+
+from ._base import _BaseDSM
+
+
+class DenoisingAutoencoder(_BaseDSM):
+    """Tied-weight denoising autoencoder with sigmoid hidden units.
+
+    Encodes ``h(x) = sigmoid(W x + b)`` and decodes ``r(h) = W^T h + c``. By
+    Vincent (2011) it is also the energy-based model
+    ``E(x) = -(<c, x> - |x|^2 / 2 + sum_i softplus(W_i x + b_i)) / sigma^2``,
+    whose score is ``Psi(x) = (r(x) - x) / sigma^2``; training the autoencoder to
+    denoise ``x + sigma * eps`` is denoising score matching of that model.
+
+    Parameters
+    ----------
+    n_components : int, default=100
+        Number of hidden units H.
+    sigma : float, default=0.5
+        Standard deviation of the Gaussian corruption, also the model's
+        temperature. It is in the units of ``X``: standardise ``X`` first, or
+        choose sigma by cross-validation (see :meth:`score`).
+    objective : {"dae", "dsm", "esm", "ism"}, default="dae"
+        Training criterion. ``"dae"``: mean squared reconstruction error of the
+        clean rows from their noisy copies. ``"dsm"``: denoising score matching,
+        exactly ``"dae"`` divided by ``2 sigma^4``: the same optimisation, with the
+        loss reported in score-matching units. ``"esm"``: explicit score matching
+        to the Parzen score of the training set (a lower-variance DSM).
+        ``"ism"``: Hyvarinen's implicit score matching on the noisy (or, with
+        ``n_corruptions=0``, clean) rows. All four have the same minimisers in
+        expectation.
+    n_corruptions : int, default=10
+        Noisy copies ``x + sigma * eps`` of each row, drawn once from
+        ``random_state`` and held fixed during the fit, so that L-BFGS sees one
+        deterministic objective. ``0`` means no corruption and is allowed only
+        with ``objective="ism"``.
+    alpha : float, default=0.0
+        L2 penalty ``alpha * |W|^2 / 2`` on the weights, in score-matching units
+        (for ``"dae"`` the whole objective, penalty included, is scaled by
+        ``2 sigma^4``, so ``"dae"`` and ``"dsm"`` stay one computation).
+    max_iter : int, default=200
+        Maximum number of L-BFGS iterations.
+    tol : float, default=1e-6
+        L-BFGS stops when the relative decrease of the objective in one iteration
+        falls below ``tol``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights and the corruption draws. Pass an int for
+        reproducible fits.
+    verbose : int, default=0
+        If positive, print the iteration, the objective and the elapsed seconds
+        after every L-BFGS iteration.
+    warm_start : bool, default=False
+        Start from the previous fit's parameters when their shapes match.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        Tied weights W.
+    intercept_hidden_ : ndarray of shape (n_components,)
+        Hidden biases b.
+    intercept_visible_ : ndarray of shape (n_features,)
+        Visible biases c.
+    n_iter_ : int
+        Number of L-BFGS iterations run.
+    loss_ : float
+        Final value of the objective (penalty included).
+    loss_curve_ : list of float
+        Objective after each L-BFGS iteration.
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    ScoreMatchingEBM : The same model seen as a density estimator.
+    sklearn.neural_network.BernoulliRBM : An RBM feature extractor.
+
+    References
+    ----------
+    P. Vincent, "A Connection Between Score Matching and Denoising
+    Autoencoders", Neural Computation 23(7):1661-1674, 2011.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_dsm import DenoisingAutoencoder
+    >>> X = load_digits().data / 16
+    >>> dae = DenoisingAutoencoder(n_components=32, sigma=0.2, random_state=0)
+    >>> dae.fit_transform(X).shape
+    (1797, 32)
+    >>> dae.denoise(X[:2]).shape
+    (2, 64)
+    """
+
+    _parameter_constraints: dict = {**_BaseDSM._parameter_constraints}
+
+    def __init__(
+        self,
+        n_components=100,
+        *,
+        sigma=0.5,
+        objective="dae",
+        n_corruptions=10,
+        alpha=0.0,
+        max_iter=200,
+        tol=1e-6,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            n_components,
+            sigma=sigma,
+            objective=objective,
+            n_corruptions=n_corruptions,
+            alpha=alpha,
+            max_iter=max_iter,
+            tol=tol,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
+
+    def score(self, X, y=None):
+        """Minus the mean Hyvarinen loss of ``X`` (higher is better).
+
+        The default scoring of ``GridSearchCV``: it compares autoencoders of
+        different ``sigma`` on held-out rows without any normalising constant.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out rows.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            ``-mean(|Psi(x)|^2 / 2 + tr dPsi/dx(x))``.
+        """
+        return -self.hyvarinen_score(X)

@@ -1,0 +1,370 @@
+"""Estimator plumbing shared by both faces of the one model.
+
+The math lives in :mod:`sklearn_dsm._model` and :mod:`sklearn_dsm._objectives`;
+this module validates input, draws the corruption, runs L-BFGS and stores the
+fitted parameters.
+"""
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from . import _model
+from ._objectives import OBJECTIVE_FUNCTIONS, OBJECTIVES, objective_target
+from ._params import pack, unpack
+from ._threading import optimizer_threadpool_limits
+
+_FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def corrupt(X, sigma, n_corruptions, random_state):
+    """``n_corruptions`` stacked blocks of ``X + sigma * eps``, eps ~ N(0, I).
+
+    Returns an array of shape (n_corruptions * n, d) in the dtype of ``X``;
+    block ``k`` holds the k-th noisy copy of every row. The noise is drawn in
+    float64 and then cast, so a float32 fit sees the same draws as a float64 one.
+    ``n_corruptions=0`` returns ``X`` itself (no corruption).
+    """
+    if n_corruptions == 0:
+        return X
+    rng = check_random_state(random_state)
+    eps = rng.standard_normal((n_corruptions,) + X.shape)
+    eps *= sigma
+    eps += X
+    return eps.reshape(-1, X.shape[1]).astype(X.dtype, copy=False)
+
+
+def _loss_units(objective, sigma):
+    """Factor from the optimised (score-matching) scale to the objective's units.
+
+    L-BFGS always minimises in score-matching units, J_DSM for ``dae``: by
+    Proposition 2 J_DAE = 2 sigma^4 J_DSM, so ``dae`` and ``dsm`` run one and the
+    same optimisation (the same iterates and stopping decisions, bit for bit)
+    and differ only in the units of the reported ``loss_``.
+    """
+    return 2.0 * sigma**4 if objective == "dae" else 1.0
+
+
+class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """The model theta = (W, b, c) at noise level sigma, fitted by L-BFGS."""
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "sigma": [Interval(Real, 0, None, closed="neither")],
+        "objective": [StrOptions(set(OBJECTIVES))],
+        "n_corruptions": [Interval(Integral, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_components=100,
+        *,
+        sigma=0.5,
+        objective="dsm",
+        n_corruptions=10,
+        alpha=0.0,
+        max_iter=200,
+        tol=1e-6,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.n_components = n_components
+        self.sigma = sigma
+        self.objective = objective
+        self.n_corruptions = n_corruptions
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ fit
+    def _initial_params(self, X, rng):
+        """Small random W scaled to the data, b = 0, c = the data mean.
+
+        W is Glorot-uniform divided by the data's root-mean-square spread, so
+        that the initial pre-activations W x are O(1) whatever the data's units
+        (the fit is then equivariant to rescaling X together with sigma).
+        c = mean(X) centres the model's base Gaussian N(c, sigma^2 I) on the data.
+        """
+        n_features = X.shape[1]
+        mean = X.mean(axis=0, dtype=np.float64)
+        spread = float(np.sqrt(np.mean((X - mean) ** 2, dtype=np.float64)))
+        if not np.isfinite(spread) or spread <= 0:
+            spread = 1.0
+        limit = np.sqrt(6.0 / (n_features + self.n_components)) / spread
+        W = rng.uniform(-limit, limit, size=(self.n_components, n_features))
+        return W, np.zeros(self.n_components), mean
+
+    def _check_objective_and_corruptions(self):
+        if self.n_corruptions == 0 and self.objective != "ism":
+            raise ValueError(
+                f"n_corruptions=0 (no corruption) is only defined for "
+                f"objective='ism' (Hyvarinen's estimator on the clean data); "
+                f"objective={self.objective!r} needs noisy copies. Set "
+                f"n_corruptions >= 1 or objective='ism'."
+            )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit theta = (W, b, c) by L-BFGS on the chosen objective.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. float32 data is fitted in float32.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, ensure_min_samples=2)
+        self._check_objective_and_corruptions()
+        n_features = X.shape[1]
+        sigma = float(self.sigma)
+        rng = check_random_state(self.random_state)
+
+        warm = (
+            self.warm_start
+            and hasattr(self, "components_")
+            and self.components_.shape == (self.n_components, n_features)
+        )
+        if warm:
+            params = (self.components_, self.intercept_hidden_, self.intercept_visible_)
+        else:
+            params = self._initial_params(X, rng)
+
+        X_noisy = corrupt(X, sigma, self.n_corruptions, rng)
+        target = objective_target(self.objective, X, X_noisy, sigma)
+        # dae is optimised as dsm (see _loss_units); everything else as itself.
+        function = OBJECTIVE_FUNCTIONS[
+            "dsm" if self.objective == "dae" else self.objective
+        ]
+        units = _loss_units(self.objective, sigma)
+        alpha = float(self.alpha)
+        dtype = X.dtype
+        n_components = self.n_components
+
+        def fun(theta):
+            W, b, c = unpack(theta, n_components, n_features, dtype)
+            value, (gW, gb, gc) = function(W, b, c, X_noisy, target, sigma)
+            if alpha:
+                value += 0.5 * alpha * float(np.vdot(W, W))
+                gW += dtype.type(alpha) * W
+            return value, pack(gW, gb, gc)
+
+        loss_curve = []
+        start = time.perf_counter()
+
+        def callback(intermediate_result):
+            loss_curve.append(intermediate_result.fun * units)
+            if self.verbose:
+                print(
+                    f"[{type(self).__name__}] iteration {len(loss_curve)}, "
+                    f"{self.objective} objective = {loss_curve[-1]:.8g}, "
+                    f"elapsed = {time.perf_counter() - start:.2f} s"
+                )
+
+        with optimizer_threadpool_limits():
+            result = minimize(
+                fun,
+                pack(*params),
+                method="L-BFGS-B",
+                jac=True,
+                callback=callback,
+                options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": 0.0},
+            )
+
+        W, b, c = unpack(result.x, n_components, n_features, dtype)
+        if not (np.all(np.isfinite(result.x)) and np.isfinite(result.fun)):
+            raise FloatingPointError(
+                f"{type(self).__name__} diverged: the fitted parameters are not "
+                f"finite. Standardise X (e.g. StandardScaler), increase alpha "
+                f"(now {self.alpha}) or change sigma (now {self.sigma})."
+            )
+        if result.status == 1:
+            warnings.warn(
+                f"L-BFGS stopped at max_iter={self.max_iter} iterations before "
+                f"the relative decrease of the objective fell below "
+                f"tol={self.tol}. Increase max_iter or tol, or standardise X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+
+        self.components_ = W.copy()
+        self.intercept_hidden_ = b.copy()
+        self.intercept_visible_ = c.copy()
+        self.n_iter_ = max(1, min(int(result.nit), self.max_iter))
+        self.loss_ = float(result.fun) * units
+        self.loss_curve_ = loss_curve or [self.loss_]
+        return self
+
+    # ------------------------------------------------------------ inference
+    def _validate(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=_FLOAT_DTYPES, reset=False)
+
+    @property
+    def _params(self):
+        return self.components_, self.intercept_hidden_, self.intercept_visible_
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
+
+    def transform(self, X):
+        """Encode: hidden features ``sigmoid(X W^T + b)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, n_components)
+            Hidden-unit activations, in the dtype of ``X`` (float32 or float64).
+        """
+        X = self._validate(X)
+        return _model.hidden(X, self.components_, self.intercept_hidden_)
+
+    def inverse_transform(self, X):
+        """Decode with the tied weights: ``H W + c``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Hidden representations, e.g. the output of :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            The decoded rows.
+        """
+        check_is_fitted(self)
+        H = check_array(X, dtype=_FLOAT_DTYPES)
+        if H.shape[1] != self.n_components_:
+            raise ValueError(
+                f"X has {H.shape[1]} features, but inverse_transform expects "
+                f"n_components={self.n_components_} hidden features."
+            )
+        out = H @ self.components_.astype(H.dtype, copy=False)
+        out += self.intercept_visible_.astype(H.dtype, copy=False)
+        return out
+
+    @property
+    def n_components_(self):
+        """Number of hidden units H of the fitted model."""
+        return self.components_.shape[0]
+
+    def denoise(self, X):
+        """Reconstruct ``r(X) = X + sigma^2 Psi(X)``: a step of sigma^2 up log p.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            (Noisy) input rows.
+
+        Returns
+        -------
+        X_denoised : ndarray of shape (n_samples, n_features)
+            ``sigmoid(X W^T + b) W + c``.
+        """
+        X = self._validate(X)
+        return _model.reconstruct(X, *self._params)
+
+    def energy(self, X):
+        """Energy ``E(x)`` of each row; the model density is ``exp(-E(x)) / Z``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        E : ndarray of shape (n_samples,)
+            ``-(<c, x> - |x|^2 / 2 + sum_i softplus(W_i x + b_i)) / sigma^2``.
+        """
+        X = self._validate(X)
+        return _model.energy(X, *self._params, self.sigma)
+
+    def score_function(self, X):
+        """Stein score ``Psi(x) = d log p(x) / dx = -dE/dx``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        Psi : ndarray of shape (n_samples, n_features)
+            ``(sigmoid(X W^T + b) W + c - X) / sigma^2``.
+        """
+        X = self._validate(X)
+        return _model.score(X, *self._params, self.sigma)
+
+    def score_samples(self, X):
+        """Unnormalised log-density ``-E(x)`` of each row (log p(x) + log Z).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+            ``-E(x)``: the log-density up to the constant ``log Z(theta)``.
+        """
+        return -self.energy(X)
+
+    def hyvarinen_score(self, X):
+        """Mean Hyvarinen loss ``|Psi|^2 / 2 + tr dPsi/dx`` on the clean rows of X.
+
+        Lower is better. It estimates the Fisher divergence between the data and
+        the model up to a model-independent constant, so it compares fits with
+        different ``sigma`` without any normalising constant.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out rows.
+
+        Returns
+        -------
+        loss : float
+            The mean Hyvarinen loss, the ISM objective with ``n_corruptions=0``.
+        """
+        X = self._validate(X)
+        return float(np.mean(_model.hyvarinen_loss(X, *self._params, self.sigma)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,84 @@
+"""Pure functions of the model theta = (W, b, c) at noise level sigma.
+
+Symbols follow ``MATH.md``: ``X`` is (n, d), ``W`` is (H, d), ``b`` is (H,),
+``c`` is (d,). Every function computes in the dtype of ``X`` (the parameters are
+cast to it), so float32 data stays float32.
+
+The two faces of the one model:
+
+- autoencoder: ``h(x) = sigmoid(W x + b)``, ``r(x) = W^T h(x) + c``;
+- energy: ``E(x) = -(<c, x> - |x|^2 / 2 + sum_i softplus(W_i x + b_i)) / sigma^2``,
+  whose score is ``Psi(x) = -dE/dx = (r(x) - x) / sigma^2``.
+"""
+
+import numpy as np
+from scipy.special import expit
+
+
+def _cast(X, *arrays):
+    return tuple(np.asarray(a, dtype=X.dtype) for a in arrays)
+
+
+def hidden(X, W, b):
+    """Hidden features ``sigmoid(X W^T + b)``, shape (n, H).
+
+    ``expit`` saturates instead of overflowing for large ``|X W^T|``.
+    """
+    W, b = _cast(X, W, b)
+    A = X @ W.T
+    A += b
+    return expit(A, out=A)
+
+
+def reconstruct(X, W, b, c):
+    """Tied-weight reconstruction ``r(X) = sigmoid(X W^T + b) W + c``, shape (n, d)."""
+    W, c = _cast(X, W, c)
+    R = hidden(X, W, b) @ W
+    R += c
+    return R
+
+
+def energy(X, W, b, c, sigma):
+    """Energy ``E(x)`` of each row, shape (n,); ``p(x) = exp(-E(x)) / Z``.
+
+    softplus is ``logaddexp(0, a)``, exact for any magnitude of ``a``.
+    """
+    W, b, c = _cast(X, W, b, c)
+    A = X @ W.T
+    A += b
+    softplus_sum = np.logaddexp(0, A, out=A).sum(axis=1)
+    quad = 0.5 * np.einsum("ij,ij->i", X, X)
+    return (quad - X @ c - softplus_sum) / X.dtype.type(sigma**2)
+
+
+def score(X, W, b, c, sigma):
+    """Stein score ``Psi(x) = -dE/dx = (r(x) - x) / sigma^2``, shape (n, d)."""
+    R = reconstruct(X, W, b, c)
+    R -= X
+    R /= X.dtype.type(sigma**2)
+    return R
+
+
+def score_jacobian_trace(X, W, b, sigma):
+    """Trace of ``dPsi/dx`` for each row, shape (n,).
+
+    ``dPsi/dx = (W^T diag(s (1 - s)) W - I) / sigma^2``, so the trace is
+    ``(sum_i s_i (1 - s_i) |W_i|^2 - d) / sigma^2``: O(H) per row once ``s`` is
+    known, with no per-dimension backward pass.
+    """
+    (W,) = _cast(X, W)
+    S = hidden(X, W, b)
+    S *= 1 - S
+    row_norms = np.einsum("ij,ij->i", W, W)
+    return (S @ row_norms - X.shape[1]) / X.dtype.type(sigma**2)
+
+
+def hyvarinen_loss(X, W, b, c, sigma):
+    """Hyvarinen's score-matching loss of each row, ``|Psi|^2 / 2 + tr dPsi/dx``.
+
+    Its mean over held-out rows estimates the Fisher divergence between the data
+    and the model up to a constant that does not depend on the model, so it
+    compares models of different sigma without their normalising constants.
+    """
+    Psi = score(X, W, b, c, sigma)
+    return 0.5 * np.einsum("ij,ij->i", Psi, Psi) + score_jacobian_trace(X, W, b, sigma)
