@@ -148,6 +148,9 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         sigma = float(self.sigma)
         rng = check_random_state(self.random_state)
 
+        # The noise is drawn first, so that a warm start with the same
+        # random_state continues on exactly the objective it stopped on.
+        X_noisy = corrupt(X, sigma, self.n_corruptions, rng)
         warm = (
             self.warm_start
             and hasattr(self, "components_")
@@ -158,7 +161,6 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         else:
             params = self._initial_params(X, rng)
 
-        X_noisy = corrupt(X, sigma, self.n_corruptions, rng)
         target = objective_target(self.objective, X, X_noisy, sigma)
         # dae is optimised as dsm (see _loss_units); everything else as itself.
         function = OBJECTIVE_FUNCTIONS[
@@ -212,7 +214,7 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 f"the relative decrease of the objective fell below "
                 f"tol={self.tol}. Increase max_iter or tol, or standardise X.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,  # the user's call, past _fit_context
             )
 
         self.components_ = W.copy()

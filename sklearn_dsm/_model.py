@@ -12,7 +12,7 @@ The two faces of the one model:
 """
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, log_expit
 
 
 def _cast(X, *arrays):
@@ -41,12 +41,14 @@ def reconstruct(X, W, b, c):
 def energy(X, W, b, c, sigma):
     """Energy ``E(x)`` of each row, shape (n,); ``p(x) = exp(-E(x)) / Z``.
 
-    softplus is ``logaddexp(0, a)``, exact for any magnitude of ``a``.
+    softplus(a) is computed as ``-log_expit(-a)``: exact for any magnitude of
+    ``a``, with neither overflow nor an underflow flag for very negative ``a``.
     """
     W, b, c = _cast(X, W, b, c)
     A = X @ W.T
     A += b
-    softplus_sum = np.logaddexp(0, A, out=A).sum(axis=1)
+    np.negative(A, out=A)
+    softplus_sum = -log_expit(A, out=A).sum(axis=1)
     quad = 0.5 * np.einsum("ij,ij->i", X, X)
     return (quad - X @ c - softplus_sum) / X.dtype.type(sigma**2)
 

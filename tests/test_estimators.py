@@ -1,0 +1,345 @@
+"""Behaviour of DenoisingAutoencoder and ScoreMatchingEBM as estimators."""
+
+import pickle
+import re
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits, make_moons
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, hyvarinen_scorer
+from sklearn_dsm import _base
+
+ESTIMATORS = [DenoisingAutoencoder, ScoreMatchingEBM]
+
+
+@pytest.fixture(scope="module")
+def moons():
+    X, _ = make_moons(150, noise=0.08, random_state=0)
+    return StandardScaler().fit_transform(X)
+
+
+def _small(Estimator, **params):
+    defaults = dict(n_components=8, sigma=0.3, n_corruptions=3, random_state=0)
+    return Estimator(**{**defaults, **params})
+
+
+def test_default_objectives():
+    assert DenoisingAutoencoder().objective == "dae"
+    assert ScoreMatchingEBM().objective == "dsm"
+    dae_params = DenoisingAutoencoder().get_params()
+    ebm_params = ScoreMatchingEBM().get_params()
+    assert {k for k in dae_params if dae_params[k] != ebm_params[k]} == {"objective"}
+
+
+@pytest.mark.parametrize("sigma", [0.2, 0.7])
+def test_dae_and_dsm_fit_the_same_parameters(moons, sigma):
+    # Proposition 2: the two objectives are one function up to 2 sigma^4.
+    dae = _small(DenoisingAutoencoder, sigma=sigma, alpha=1e-3, max_iter=300)
+    dsm = _small(DenoisingAutoencoder, sigma=sigma, alpha=1e-3, max_iter=300)
+    dae.set_params(objective="dae").fit(moons)
+    dsm.set_params(objective="dsm").fit(moons)
+    for name in ("components_", "intercept_hidden_", "intercept_visible_"):
+        a, b = getattr(dae, name), getattr(dsm, name)
+        assert np.linalg.norm(a - b) <= 1e-6 * np.linalg.norm(b), name
+    assert dae.n_iter_ == dsm.n_iter_
+    np.testing.assert_allclose(dae.loss_, 2 * sigma**4 * dsm.loss_, rtol=1e-10)
+    np.testing.assert_allclose(
+        dae.loss_curve_, 2 * sigma**4 * np.asarray(dsm.loss_curve_), rtol=1e-10
+    )
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("objective", ["dae", "dsm", "esm", "ism"])
+def test_fit_decreases_the_objective_and_sets_attributes(moons, Estimator, objective):
+    est = _small(Estimator, objective=objective, max_iter=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(moons)
+    assert est.components_.shape == (8, 2)
+    assert est.intercept_hidden_.shape == (8,)
+    assert est.intercept_visible_.shape == (2,)
+    assert est.n_features_in_ == 2 and 1 <= est.n_iter_ <= 50
+    assert len(est.loss_curve_) == est.n_iter_
+    assert est.loss_ == est.loss_curve_[-1]
+    assert np.all(np.diff(est.loss_curve_) <= 1e-12 * abs(est.loss_curve_[0]))
+
+
+def test_ism_without_corruption_is_hyvarinen_on_the_clean_data(moons):
+    est = _small(ScoreMatchingEBM, objective="ism", n_corruptions=0, max_iter=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(moons)
+    np.testing.assert_allclose(est.loss_, est.hyvarinen_score(moons), rtol=1e-10)
+
+
+@pytest.mark.parametrize("objective", ["dae", "dsm", "esm"])
+def test_no_corruption_is_only_for_ism(moons, objective):
+    est = _small(DenoisingAutoencoder, objective=objective, n_corruptions=0)
+    with pytest.raises(ValueError, match="n_corruptions=0.*objective='ism'"):
+        est.fit(moons)
+
+
+def test_methods_are_the_model_formulas(moons):
+    est = _small(ScoreMatchingEBM, max_iter=30).fit(moons)
+    W, b, c = est.components_, est.intercept_hidden_, est.intercept_visible_
+    X = moons[:20]
+    H = 1 / (1 + np.exp(-(X @ W.T + b)))
+    np.testing.assert_allclose(est.transform(X), H)
+    np.testing.assert_allclose(est.inverse_transform(H), H @ W + c)
+    np.testing.assert_allclose(est.denoise(X), H @ W + c)
+    np.testing.assert_allclose(
+        est.denoise(X), X + est.sigma**2 * est.score_function(X), atol=1e-12
+    )
+    np.testing.assert_allclose(est.score_samples(X), -est.energy(X))
+    np.testing.assert_allclose(est.score(X), np.mean(-est.energy(X)))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_score_function_is_minus_energy_gradient(moons, Estimator):
+    est = _small(Estimator, max_iter=30).fit(moons)
+    X = moons[:10]
+    eps = 1e-6
+    grad = np.column_stack(
+        [
+            (est.energy(X - eps * e) - est.energy(X + eps * e)) / (2 * eps)
+            for e in np.eye(2)
+        ]
+    )
+    np.testing.assert_allclose(est.score_function(X), grad, rtol=1e-6, atol=1e-6)
+
+
+def test_dae_score_is_minus_hyvarinen_and_scorer_agrees(moons):
+    est = _small(DenoisingAutoencoder, max_iter=30).fit(moons)
+    assert est.score(moons) == -est.hyvarinen_score(moons)
+    assert hyvarinen_scorer(est, moons) == est.score(moons)
+    pipe = Pipeline([("scale", StandardScaler()), ("dae", clone(est))]).fit(moons)
+    expected = -pipe[-1].hyvarinen_score(pipe[0].transform(moons))
+    assert hyvarinen_scorer(pipe, moons) == expected
+    with pytest.raises(TypeError, match="hyvarinen_scorer needs"):
+        hyvarinen_scorer(StandardScaler().fit(moons), moons)
+
+
+def test_convergence_warning_names_the_knobs(moons):
+    est = _small(DenoisingAutoencoder, max_iter=2, tol=0.0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=2.*tol=0.0"):
+        est.fit(moons)
+    assert est.n_iter_ == 2
+
+
+def test_non_finite_parameters_raise_a_helpful_error(moons, monkeypatch):
+    real_minimize = _base.minimize
+
+    def diverging_minimize(*args, **kwargs):
+        result = real_minimize(*args, **kwargs)
+        result.x[0] = np.nan
+        return result
+
+    monkeypatch.setattr(_base, "minimize", diverging_minimize)
+    est = _small(DenoisingAutoencoder, max_iter=3)
+    with pytest.raises(FloatingPointError, match="Standardise X.*alpha.*sigma"):
+        est.fit(moons)
+    assert not hasattr(est, "components_")
+
+
+def test_verbose_prints_iteration_objective_and_time(moons, capsys):
+    _small(DenoisingAutoencoder, max_iter=3, tol=0.0, verbose=1).fit(moons)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    pattern = r"iteration (\d+), dae objective = [-+.\deE]+, elapsed = [\d.]+ s"
+    assert [int(re.search(pattern, line).group(1)) for line in lines] == [1, 2, 3]
+
+
+def test_warm_start_continues_from_the_previous_fit(moons):
+    est = _small(ScoreMatchingEBM, max_iter=10, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(moons)
+        previous_loss, W = est.loss_, est.components_.copy()
+        est.set_params(warm_start=True, max_iter=1).fit(moons)
+        # Same random_state, same noise: one more step of the same objective.
+        assert est.loss_ <= previous_loss
+        assert np.linalg.norm(est.components_ - W) < np.linalg.norm(W)
+        cold = clone(est).set_params(warm_start=False).fit(moons)
+    assert est.loss_ < cold.loss_
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_deterministic_given_random_state(moons, Estimator):
+    a = _small(Estimator, max_iter=20).fit(moons)
+    b = _small(Estimator, max_iter=20).fit(moons)
+    np.testing.assert_array_equal(a.components_, b.components_)
+    c = _small(Estimator, max_iter=20, random_state=1).fit(moons)
+    assert not np.allclose(a.components_, c.components_)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_float32_fit_stays_float32_and_agrees_with_float64(moons, Estimator):
+    est64 = _small(Estimator, max_iter=15, tol=0.0)
+    est32 = clone(est64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est64.fit(moons)
+        est32.fit(moons.astype(np.float32))
+    assert est32.components_.dtype == np.float32
+    for method in ("transform", "denoise", "score_function", "score_samples"):
+        out32 = getattr(est32, method)(moons.astype(np.float32))
+        out64 = getattr(est64, method)(moons)
+        assert out32.dtype == np.float32, method
+        # 15 L-BFGS steps amplify float32 rounding a little; 1e-3 is far below
+        # what any real difference between the two fits would produce.
+        scale = np.abs(out64).max()
+        np.testing.assert_allclose(out32, out64, atol=1e-3 * scale, err_msg=method)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_pickle_and_clone(moons, Estimator):
+    est = _small(Estimator, max_iter=20).fit(moons)
+    restored = pickle.loads(pickle.dumps(est))
+    for method in ("transform", "denoise", "score_function", "score_samples"):
+        np.testing.assert_array_equal(
+            getattr(restored, method)(moons), getattr(est, method)(moons)
+        )
+    fresh = clone(est)
+    assert fresh.get_params() == est.get_params()
+    assert not hasattr(fresh, "components_")
+
+
+def test_score_fields_of_the_objectives_agree():
+    """DSM, ESM and ISM (and DAE) fitted to one data set reach one score field.
+
+    All estimate the same population criterion J_ESM_sigma up to a constant;
+    with 400 corruptions of 40 rows their minimisers differ only by Monte Carlo
+    error. The tolerance: the relative L2 distance of the score fields on the
+    data must be under 0.1, while the field of an unfitted model and of a
+    model fitted at another sigma are both far more than 0.1 away (asserted).
+    """
+    X, _ = make_moons(40, noise=0.1, random_state=1)
+    X = StandardScaler().fit_transform(X)
+    grid = X + 0.1 * np.random.RandomState(2).normal(size=X.shape)
+    params = dict(
+        n_components=6, sigma=0.4, n_corruptions=400, max_iter=500, random_state=0
+    )
+    fields = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for objective in ("dae", "dsm", "esm", "ism"):
+            est = ScoreMatchingEBM(objective=objective, **params).fit(X)
+            fields[objective] = est.score_function(grid)
+        other = ScoreMatchingEBM(**{**params, "sigma": 0.6, "max_iter": 500}).fit(X)
+        init = ScoreMatchingEBM(**{**params, "max_iter": 1}).fit(X)
+
+    def distance(a, b):
+        return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+    reference = fields["esm"]
+    for objective, field in fields.items():
+        assert distance(field, reference) < 0.1, objective
+    assert distance(init.score_function(grid), reference) > 0.3
+    assert distance(other.score_function(grid) * 0.6**2 / 0.4**2, reference) > 0.1
+
+
+def test_pipeline_and_grid_search_over_sigma_with_a_classifier():
+    X, y = load_digits(return_X_y=True)
+    pipe = Pipeline(
+        [
+            ("scale", MinMaxScaler()),
+            (
+                "dae",
+                DenoisingAutoencoder(
+                    n_components=32, n_corruptions=2, max_iter=60, random_state=0
+                ),
+            ),
+            ("clf", LogisticRegression(max_iter=1000)),
+        ]
+    )
+    search = GridSearchCV(pipe, {"dae__sigma": [0.1, 3.0]}, cv=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X[:600], y[:600])
+    # sigma = 3 (three times the pixel range) drowns the digits in noise; the
+    # search must see that, and the chosen pipeline must classify held-out rows.
+    assert search.best_params_["dae__sigma"] == 0.1
+    assert search.score(X[600:], y[600:]) > 0.85  # chance is 0.1
+
+
+def test_grid_search_over_sigma_on_the_autoencoder_alone():
+    """Hyvarinen's score picks a sensible sigma: not the smallest nor the largest.
+
+    For standard normal data any small sigma overfits the noise-free score's
+    scale poorly only at the extremes; the data's own scale (1) is the natural
+    answer, so sigma in [0.3, 3] must win over 0.03 and 30.
+    """
+    X = np.random.RandomState(0).normal(size=(300, 2))
+    est = DenoisingAutoencoder(n_components=4, n_corruptions=5, max_iter=100,
+                               random_state=0)
+    grid = {"sigma": [0.03, 0.3, 1.0, 3.0, 30.0]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        default = GridSearchCV(est, grid, cv=3).fit(X)
+        scorer = GridSearchCV(
+            ScoreMatchingEBM(**est.get_params() | {"objective": "dsm"}),
+            grid,
+            cv=3,
+            scoring=hyvarinen_scorer,
+        ).fit(X)
+    assert 0.3 <= default.best_params_["sigma"] <= 3.0
+    np.testing.assert_allclose(
+        default.cv_results_["mean_test_score"], scorer.cv_results_["mean_test_score"]
+    )
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"sigma": 0.0}, "'sigma' parameter .* must be a float in the range \\(0"),
+        ({"sigma": -1.0}, "'sigma' parameter"),
+        ({"objective": "mle"}, "'objective' parameter .* must be a str among"),
+        ({"n_components": 0}, "'n_components' parameter"),
+        ({"n_corruptions": -1}, "'n_corruptions' parameter"),
+        ({"alpha": -0.1}, "'alpha' parameter"),
+        ({"max_iter": 0}, "'max_iter' parameter"),
+        ({"tol": -1.0}, "'tol' parameter"),
+    ],
+)
+def test_invalid_hyperparameters_are_named(moons, Estimator, params, match):
+    with pytest.raises(ValueError, match=match):
+        Estimator(**params).fit(moons)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_bad_input_gives_clear_errors(moons, Estimator):
+    est = _small(Estimator, max_iter=5)
+    bad = moons.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        est.fit(bad)
+    bad[3, 1] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        est.fit(bad)
+    with pytest.raises(ValueError, match="1 sample.*minimum of 2 is required"):
+        est.fit(moons[:1])
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        est.fit(moons.astype(complex))
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        est.fit(np.array([["a", "b"], ["c", "d"]], dtype=object))
+    with pytest.raises(ValueError, match="0 sample"):
+        est.fit(np.empty((0, 2)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(moons)
+    for method in ("transform", "denoise", "energy", "score_function", "score"):
+        with pytest.raises(ValueError, match="X has 3 features.*expecting 2"):
+            getattr(est, method)(np.zeros((4, 3)))
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            getattr(est, method)(bad * np.nan)
+    with pytest.raises(ValueError, match="inverse_transform expects n_components=8"):
+        est.inverse_transform(np.zeros((4, 3)))
