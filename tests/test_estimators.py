@@ -14,8 +14,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, hyvarinen_scorer
-from sklearn_dsm import _base
+from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _base, hyvarinen_scorer
 
 ESTIMATORS = [DenoisingAutoencoder, ScoreMatchingEBM]
 
@@ -278,8 +277,9 @@ def test_grid_search_over_sigma_on_the_autoencoder_alone():
     answer, so sigma in [0.3, 3] must win over 0.03 and 30.
     """
     X = np.random.RandomState(0).normal(size=(300, 2))
-    est = DenoisingAutoencoder(n_components=4, n_corruptions=5, max_iter=100,
-                               random_state=0)
+    est = DenoisingAutoencoder(
+        n_components=4, n_corruptions=5, max_iter=100, random_state=0
+    )
     grid = {"sigma": [0.03, 0.3, 1.0, 3.0, 30.0]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -31,9 +31,9 @@ def test_score_is_minus_energy_gradient(seed, sigma):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(6, 4))
     W, b, c = _params(rng, 5, 4)
-    grad = _central_jacobian(
-        lambda Z: -_model.energy(Z, W, b, c, sigma)[:, None], X
-    )[:, 0, :]
+    grad = _central_jacobian(lambda Z: -_model.energy(Z, W, b, c, sigma)[:, None], X)[
+        :, 0, :
+    ]
     np.testing.assert_allclose(
         _model.score(X, W, b, c, sigma), grad, rtol=1e-6, atol=1e-7
     )
@@ -62,9 +62,7 @@ def test_reconstruction_is_a_score_step_and_hidden_decode():
     R = _model.reconstruct(X, W, b, c)
     np.testing.assert_allclose(R, X + sigma**2 * _model.score(X, W, b, c, sigma))
     np.testing.assert_allclose(R, _model.hidden(X, W, b) @ W + c)
-    np.testing.assert_allclose(
-        _model.hidden(X, W, b), 1 / (1 + np.exp(-(X @ W.T + b)))
-    )
+    np.testing.assert_allclose(_model.hidden(X, W, b), 1 / (1 + np.exp(-(X @ W.T + b))))
 
 
 def test_energy_matches_its_definition():

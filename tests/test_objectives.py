@@ -136,7 +136,9 @@ def test_parzen_posterior_mean_is_exact(dtype):
     for chunk_size in (None, 7):
         M = parzen_posterior_mean(Q, X, 0.4, chunk_size=chunk_size)
         assert M.dtype == dtype
-        np.testing.assert_allclose(M, pi @ X, rtol=1e-5 if dtype == np.float32 else 1e-12)
+        np.testing.assert_allclose(
+            M, pi @ X, rtol=1e-5 if dtype == np.float32 else 1e-12
+        )
 
 
 def test_parzen_posterior_mean_far_from_the_data_and_tiny_sigma():
