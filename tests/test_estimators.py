@@ -343,3 +343,19 @@ def test_bad_input_gives_clear_errors(moons, Estimator):
             getattr(est, method)(bad * np.nan)
     with pytest.raises(ValueError, match="inverse_transform expects n_components=8"):
         est.inverse_transform(np.zeros((4, 3)))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_feature_names_in_and_out(moons, Estimator):
+    import pandas as pd  # in the test extra
+
+    df = pd.DataFrame(moons, columns=["x0", "x1"])
+    est = _small(Estimator, n_components=3, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(df)
+    assert list(est.feature_names_in_) == ["x0", "x1"]
+    prefix = Estimator.__name__.lower()
+    assert list(est.get_feature_names_out()) == [f"{prefix}{i}" for i in range(3)]
+    out = est.set_output(transform="pandas").transform(df)
+    assert list(out.columns) == list(est.get_feature_names_out())

@@ -206,3 +206,35 @@ def test_esm_and_ism_differ_by_a_theta_independent_constant():
         # ... and their theta-dependent part vanishes in expectation.
         stderr = per_draw.std() / np.sqrt(per_draw.size)
         assert abs(per_draw.mean()) < 4 * stderr, (per_draw.mean(), stderr)
+
+
+def test_memory_of_one_evaluation_is_bounded_by_the_chunk():
+    """Extra memory is O(chunk x (d + H)), not O(n x (d + H)).
+
+    With working_memory = 1 MiB and n = 20 000 rows, a single unchunked (n, H)
+    temporary would take 8 MB; the peak of one evaluation (and of the Parzen
+    target, O(chunk x n_train)) must stay within a few MiB.
+    """
+    import tracemalloc
+
+    from sklearn import config_context
+
+    rng = np.random.RandomState(0)
+    n, d, H = 20_000, 50, 50
+    X = rng.normal(size=(n, d))
+    X_noisy = X + 0.3 * rng.normal(size=(n, d))
+    W, b, c = unpack(0.1 * rng.normal(size=n_params(H, d)), H, d)
+    with config_context(working_memory=1):
+        for objective in ("dsm", "ism"):
+            target = objective_target(objective, X, X_noisy, 0.3)
+            tracemalloc.start()
+            OBJECTIVE_FUNCTIONS[objective](W, b, c, X_noisy, target, 0.3)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            assert peak < 3 * 2**20, (objective, peak)
+        tracemalloc.start()
+        parzen_posterior_mean(X_noisy[:2000], X[:2000], 0.3)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        # The (2000, 50) result itself is 0.8 MB; the (2000, 2000) kernel would be 32 MB.
+        assert peak < 4 * 2**20, peak
