@@ -58,7 +58,8 @@ def main():
             f"{lib.get('architecture', '')} {lib['filepath'].split('/')[-1]}"
         )
     print(
-        f"\n{'objective':<10}{'dtype':<9}{'eval (ms)':>10}{'5 GEMMs (ms)':>14}{'ratio':>8}"
+        f"\n{'objective':<10}{'dtype':<9}{'eval (ms)':>10}"
+        f"{'5 GEMMs (ms)':>14}{'ratio':>8}"
     )
     for dtype in (np.float64, np.float32):
         X = X64.astype(dtype)
@@ -100,7 +101,8 @@ def main():
                 est.fit(X64.astype(dtype))
                 per_iter.append((time.perf_counter() - start) / est.n_iter_)
         print(
-            f"  {np.dtype(dtype).name}: {np.median(per_iter) * 1e3:.2f} ms per iteration"
+            f"  {np.dtype(dtype).name}: "
+            f"{np.median(per_iter) * 1e3:.2f} ms per iteration"
         )
 
 

@@ -236,5 +236,5 @@ def test_memory_of_one_evaluation_is_bounded_by_the_chunk():
         parzen_posterior_mean(X_noisy[:2000], X[:2000], 0.3)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        # The (2000, 50) result itself is 0.8 MB; the (2000, 2000) kernel would be 32 MB.
+        # The (2000, 50) result is 0.8 MB; one (2000, 2000) kernel would be 32 MB.
         assert peak < 4 * 2**20, peak
