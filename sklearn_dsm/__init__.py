@@ -5,8 +5,14 @@ Autoencoders", made into scikit-learn estimators.
 """
 
 from ._autoencoder import DenoisingAutoencoder
+from ._density import estimate_log_partition
 from ._ebm import ScoreMatchingEBM
 from ._scoring import hyvarinen_scorer
 
-__all__ = ["DenoisingAutoencoder", "ScoreMatchingEBM", "hyvarinen_scorer"]
+__all__ = [
+    "DenoisingAutoencoder",
+    "ScoreMatchingEBM",
+    "estimate_log_partition",
+    "hyvarinen_scorer",
+]
 __version__ = "0.1.0"

@@ -1,9 +1,13 @@
 """The energy-based (density) face of the model."""
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import DensityMixin
+from sklearn.utils._param_validation import Interval
 
 from ._base import _BaseDSM
+from ._sampling import log_partition_ais
 
 
 class ScoreMatchingEBM(DensityMixin, _BaseDSM):
@@ -56,6 +60,14 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         after every L-BFGS iteration.
     warm_start : bool, default=False
         Start from the previous fit's parameters when their shapes match.
+    n_ais_chains : int, default=256
+        Chains of the annealed importance sampling (AIS) run that ends ``fit``
+        and estimates ``log Z``; its standard error shrinks as
+        ``1 / sqrt(n_ais_chains)``.
+    n_ais_steps : int, default=2000
+        Temperatures of that AIS run, one MALA step each. The defaults keep the
+        standard error below 0.1 nats on a digits-sized model (64 features,
+        100 hidden units); ``log_partition_std_`` reports it for every fit.
 
     Attributes
     ----------
@@ -71,6 +83,10 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         Final value of the objective (penalty included).
     loss_curve_ : list of float
         Objective after each L-BFGS iteration.
+    log_partition_ : float
+        AIS estimate of ``log Z(theta) = log integral exp(-E(x)) dx``.
+    log_partition_std_ : float
+        Standard error of ``log_partition_``.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -97,9 +113,17 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     (3, 2)
     >>> bool(ebm.score_samples(X[:1])[0] > ebm.score_samples([[5.0, 5.0]])[0])
     True
+    >>> bool(ebm.log_partition_std_ < 0.1)
+    True
+    >>> ebm.sample(5, random_state=0).shape
+    (5, 2)
     """
 
-    _parameter_constraints: dict = {**_BaseDSM._parameter_constraints}
+    _parameter_constraints: dict = {
+        **_BaseDSM._parameter_constraints,
+        "n_ais_chains": [Interval(Integral, 2, None, closed="left")],
+        "n_ais_steps": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -114,6 +138,8 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         random_state=None,
         verbose=0,
         warm_start=False,
+        n_ais_chains=256,
+        n_ais_steps=2000,
     ):
         super().__init__(
             n_components,
@@ -127,14 +153,45 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
             verbose=verbose,
             warm_start=warm_start,
         )
+        self.n_ais_chains = n_ais_chains
+        self.n_ais_steps = n_ais_steps
+
+    def _after_fit(self, rng):
+        # Estimated once here, with the fit's own random stream, so that
+        # score_samples and score are deterministic and cheap afterwards.
+        self.log_partition_, self.log_partition_std_ = log_partition_ais(
+            *self._params,
+            self.sigma,
+            n_chains=self.n_ais_chains,
+            n_steps=self.n_ais_steps,
+            random_state=rng,
+        )
+
+    def score_samples(self, X):
+        """Log-density ``log p(x) = -E(x) - log Z`` of each row.
+
+        ``log Z`` is the AIS estimate ``log_partition_`` made at the end of
+        ``fit``; its standard error ``log_partition_std_`` is shared by every row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+            ``-E(x) - log_partition_``.
+        """
+        log_density = -self.energy(X)
+        log_density -= log_density.dtype.type(self.log_partition_)
+        return log_density
 
     def score(self, X, y=None):
-        """Mean unnormalised log-density ``-E(x)`` of the rows of ``X``.
+        """Mean log-likelihood of the rows of ``X`` (as ``GaussianMixture.score``).
 
-        Until the normalising constant is estimated this equals the mean
-        log-likelihood plus ``log Z(theta)``: it ranks rows under one fitted model,
-        not models against each other. To compare models of different ``sigma``
-        use :func:`hyvarinen_scorer`.
+        The default scoring of ``GridSearchCV``: held-out log-likelihood, which
+        compares models of any ``sigma`` and ``n_components``.
 
         Parameters
         ----------
@@ -146,6 +203,6 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         Returns
         -------
         score : float
-            ``mean(-E(x))``.
+            ``mean(log p(x))`` in nats per row.
         """
         return float(np.mean(self.score_samples(X)))

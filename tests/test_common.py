@@ -9,7 +9,13 @@ from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM
 @parametrize_with_checks(
     [
         DenoisingAutoencoder(n_components=5, n_corruptions=2, max_iter=50),
-        ScoreMatchingEBM(n_components=5, n_corruptions=2, max_iter=50),
+        ScoreMatchingEBM(
+            n_components=5,
+            n_corruptions=2,
+            max_iter=50,
+            n_ais_chains=16,
+            n_ais_steps=50,
+        ),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):
