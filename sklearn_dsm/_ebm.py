@@ -1,5 +1,6 @@
 """The energy-based (density) face of the model."""
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -166,6 +167,19 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
             n_steps=self.n_ais_steps,
             random_state=rng,
         )
+        if self.log_partition_std_ > 0.1:
+            warnings.warn(
+                f"The AIS estimate of log Z has a standard error of "
+                f"{self.log_partition_std_:.2g} nats (above 0.1), so "
+                f"score_samples and score are unreliable. Increase n_ais_steps "
+                f"(now {self.n_ais_steps}) or n_ais_chains (now "
+                f"{self.n_ais_chains}); a standard error near 1 means one chain "
+                f"carries all the weight, which usually means the model puts "
+                f"mass far from the data: increase alpha or sigma, or lower "
+                f"n_components.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def score_samples(self, X):
         """Log-density ``log p(x) = -E(x) - log Z`` of each row.
