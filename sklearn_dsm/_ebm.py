@@ -178,7 +178,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
                 f"mass far from the data: increase alpha or sigma, or lower "
                 f"n_components.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,  # fit's caller: past _after_fit, fit, _fit_context
             )
 
     def score_samples(self, X):
