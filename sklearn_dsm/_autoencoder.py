@@ -54,6 +54,9 @@ class DenoisingAutoencoder(_BaseDSM):
 
     Attributes
     ----------
+    sigma_ : float
+        The noise level the model was fitted with; every method uses it, so a
+        later ``set_params(sigma=...)`` changes nothing until the next ``fit``.
     components_ : ndarray of shape (n_components, n_features)
         Tied weights W.
     intercept_hidden_ : ndarray of shape (n_components,)

@@ -143,8 +143,8 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self : object
             The fitted estimator.
         """
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, ensure_min_samples=2)
         self._check_objective_and_corruptions()
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, ensure_min_samples=2)
         n_features = X.shape[1]
         sigma = float(self.sigma)
         rng = check_random_state(self.random_state)
@@ -204,6 +204,9 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
         W, b, c = unpack(result.x, n_components, n_features, dtype)
         if not (np.all(np.isfinite(result.x)) and np.isfinite(result.fun)):
+            # Never leave a half-written model: a previous fit's parameters
+            # beside this fit's n_features_in_ would be silently inconsistent.
+            self._forget_fit()
             raise FloatingPointError(
                 f"{type(self).__name__} diverged: the fitted parameters are not "
                 f"finite. Standardise X (e.g. StandardScaler), increase alpha "
@@ -218,6 +221,7 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 stacklevel=3,  # the user's call, past _fit_context
             )
 
+        self.sigma_ = sigma
         self.components_ = W.copy()
         self.intercept_hidden_ = b.copy()
         self.intercept_visible_ = c.copy()
@@ -226,6 +230,12 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self.loss_curve_ = loss_curve or [self.loss_]
         self._after_fit(rng)
         return self
+
+    def _forget_fit(self):
+        for name in [
+            k for k in vars(self) if k.endswith("_") and not k.startswith("_")
+        ]:
+            delattr(self, name)
 
     def _after_fit(self, rng):
         """Hook for work that needs the fitted parameters (the EBM's log Z)."""
@@ -318,7 +328,7 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             ``-(<c, x> - |x|^2 / 2 + sum_i softplus(W_i x + b_i)) / sigma^2``.
         """
         X = self._validate(X)
-        return _model.energy(X, *self._params, self.sigma)
+        return _model.energy(X, *self._params, self.sigma_)
 
     def score_function(self, X):
         """Stein score ``Psi(x) = d log p(x) / dx = -dE/dx``.
@@ -334,7 +344,7 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             ``(sigmoid(X W^T + b) W + c - X) / sigma^2``.
         """
         X = self._validate(X)
-        return _model.score(X, *self._params, self.sigma)
+        return _model.score(X, *self._params, self.sigma_)
 
     def score_samples(self, X):
         """Unnormalised log-density ``-E(x)`` of each row (``log p(x) + log Z``).
@@ -372,7 +382,7 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             The mean Hyvarinen loss, the ISM objective with ``n_corruptions=0``.
         """
         X = self._validate(X)
-        return float(np.mean(_model.hyvarinen_loss(X, *self._params, self.sigma)))
+        return float(np.mean(_model.hyvarinen_loss(X, *self._params, self.sigma_)))
 
     def sample(self, n_samples=1, random_state=None):
         """Draw rows from the model density ``p(x) = exp(-E(x)) / Z``.
@@ -404,7 +414,7 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 f"n_samples must be a positive integer; got {n_samples!r}."
             )
         X = sample_model(
-            *self._params, self.sigma, n_samples, random_state=random_state
+            *self._params, self.sigma_, n_samples, random_state=random_state
         )
         return X.astype(self.components_.dtype, copy=False)
 

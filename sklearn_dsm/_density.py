@@ -55,7 +55,7 @@ def estimate_log_partition(estimator, *, n_chains=256, n_steps=2000, random_stat
         estimator.components_,
         estimator.intercept_hidden_,
         estimator.intercept_visible_,
-        estimator.sigma,
+        estimator.sigma_,
         n_chains=n_chains,
         n_steps=n_steps,
         random_state=random_state,

@@ -72,6 +72,9 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
 
     Attributes
     ----------
+    sigma_ : float
+        The noise level the model was fitted with; every method uses it, so a
+        later ``set_params(sigma=...)`` changes nothing until the next ``fit``.
     components_ : ndarray of shape (n_components, n_features)
         Tied weights W.
     intercept_hidden_ : ndarray of shape (n_components,)
@@ -162,7 +165,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         # score_samples and score are deterministic and cheap afterwards.
         self.log_partition_, self.log_partition_std_ = log_partition_ais(
             *self._params,
-            self.sigma,
+            self.sigma_,
             n_chains=self.n_ais_chains,
             n_steps=self.n_ais_steps,
             random_state=rng,

@@ -82,5 +82,12 @@ def hyvarinen_loss(X, W, b, c, sigma):
     and the model up to a constant that does not depend on the model, so it
     compares models of different sigma without their normalising constants.
     """
-    Psi = score(X, W, b, c, sigma)
-    return 0.5 * np.einsum("ij,ij->i", Psi, Psi) + score_jacobian_trace(X, W, b, sigma)
+    W, c = _cast(X, W, c)
+    S = hidden(X, W, b)  # shared by the score and the trace: one forward pass
+    Psi = S @ W
+    Psi += c
+    Psi -= X
+    Psi /= X.dtype.type(sigma**2)
+    S *= 1 - S
+    trace = (S @ np.einsum("ij,ij->i", W, W) - X.shape[1]) / X.dtype.type(sigma**2)
+    return 0.5 * np.einsum("ij,ij->i", Psi, Psi) + trace

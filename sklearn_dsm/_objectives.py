@@ -134,9 +134,13 @@ def _squared_error_and_trace(W, b, c, X_noisy, target, trace_weight, chunk_size)
 
 
 def _scaled(value_and_grad, factor, shift=0.0):
+    """Scale a (value, grads) pair by ``factor``; the kernel's arrays are fresh,
+    so the gradients are scaled in place rather than copied."""
     value, grads = value_and_grad
     factor_t = grads[0].dtype.type(factor)
-    return value * factor + shift, tuple(g * factor_t for g in grads)
+    for g in grads:
+        g *= factor_t
+    return value * factor + shift, grads
 
 
 def dae_objective(W, b, c, X_noisy, X_clean, sigma=None, *, chunk_size=None):

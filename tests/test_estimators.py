@@ -145,11 +145,15 @@ def test_non_finite_parameters_raise_a_helpful_error(moons, monkeypatch):
         result.x[0] = np.nan
         return result
 
-    monkeypatch.setattr(_base, "minimize", diverging_minimize)
     est = _small(DenoisingAutoencoder, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(moons)  # a good fit on 2 features, then a failed one on 3
+    monkeypatch.setattr(_base, "minimize", diverging_minimize)
     with pytest.raises(FloatingPointError, match="Standardise X.*alpha.*sigma"):
-        est.fit(moons)
-    assert not hasattr(est, "components_")
+        est.fit(np.column_stack([moons, moons[:, 0]]))
+    # Not half-written: no old parameters beside the new n_features_in_.
+    assert not hasattr(est, "components_") and not hasattr(est, "n_features_in_")
 
 
 def test_verbose_prints_iteration_objective_and_time(moons, capsys):
@@ -364,3 +368,16 @@ def test_feature_names_in_and_out(moons, Estimator):
     assert list(est.get_feature_names_out()) == [f"{prefix}{i}" for i in range(3)]
     out = est.set_output(transform="pandas").transform(df)
     assert list(out.columns) == list(est.get_feature_names_out())
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_methods_use_the_fitted_sigma(moons, Estimator):
+    est = _small(Estimator, max_iter=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(moons)
+    before = {m: getattr(est, m)(moons) for m in ("score_samples", "score_function")}
+    est.set_params(sigma=5.0)
+    assert est.sigma_ == 0.3
+    for method, values in before.items():
+        np.testing.assert_array_equal(getattr(est, method)(moons), values)
