@@ -228,7 +228,7 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self.n_iter_ = max(1, min(int(result.nit), self.max_iter))
         self.loss_ = float(result.fun) * units
         self.loss_curve_ = loss_curve or [self.loss_]
-        self._after_fit(rng)
+        self._after_fit(X, rng)
         return self
 
     def _forget_fit(self):
@@ -237,7 +237,7 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         ]:
             delattr(self, name)
 
-    def _after_fit(self, rng):
+    def _after_fit(self, X, rng):
         """Hook for work that needs the fitted parameters (the EBM's log Z)."""
 
     # ------------------------------------------------------------ inference

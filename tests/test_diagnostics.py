@@ -1,0 +1,75 @@
+"""The far-mass diagnostic: mass that score matching cannot see."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_moons
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_dsm import ScoreMatchingEBM
+from sklearn_dsm._diagnostics import far_mass, noise_radius
+
+
+@pytest.fixture(scope="module")
+def moons():
+    X, _ = make_moons(300, noise=0.1, random_state=0)
+    return StandardScaler().fit_transform(X)
+
+
+def test_noise_radius_holds_the_stated_share_of_the_noise():
+    rng = np.random.RandomState(0)
+    for d in (1, 2, 10, 64):
+        eps = 0.3 * rng.normal(size=(200_000, d))
+        outside = np.mean(np.linalg.norm(eps, axis=1) > noise_radius(0.3, d))
+        assert abs(outside - 0.001) < 0.0005, d
+
+
+def test_far_mass_counts_weighted_points_beyond_the_radius():
+    X = np.zeros((3, 2))
+    X[1, 0] = 10.0
+    near = np.array([[0.1, 0.0], [10.0, 0.2]])
+    far = np.array([[5.0, 0.0], [0.0, -5.0]])
+    points = np.vstack([near, far])
+    assert far_mass(points, None, X, sigma=0.2) == 0.5
+    log_w = np.log([1.0, 1.0, 2.0, 4.0])
+    np.testing.assert_allclose(far_mass(points, log_w, X, sigma=0.2), 6 / 8)
+    assert far_mass(near, None, X, sigma=0.2) == 0.0
+
+
+def _fit(X, **params):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = ScoreMatchingEBM(max_iter=500, **params).fit(X)
+    return est, [w for w in caught if not issubclass(w.category, ConvergenceWarning)]
+
+
+def test_diagnostic_flags_an_unpenalised_overparameterised_fit(moons):
+    # 128 free hidden units at a small sigma: modes grow where no row is.
+    bad, caught = _fit(moons, n_components=128, sigma=0.05, alpha=0.0, random_state=0)
+    assert bad.far_mass_ > 0.2
+    messages = [str(w.message) for w in caught]
+    assert any(
+        "mass lies farther" in m and "alpha" in m and "n_components" in m
+        for m in messages
+    ), messages
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_diagnostic_does_not_flag_a_good_fit(moons, seed):
+    good, caught = _fit(
+        moons, n_components=16, sigma=0.3, alpha=0.01, random_state=seed
+    )
+    assert good.far_mass_ < 0.01
+    assert not caught
+
+
+def test_verbose_reports_log_z_and_far_mass(moons, capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ScoreMatchingEBM(
+            n_components=4, sigma=0.3, max_iter=3, verbose=1, random_state=0
+        ).fit(moons)
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "log Z = " in last and "mass far from the data" in last
