@@ -1,7 +1,7 @@
 """The energy-based (density) face of the model."""
 
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import DensityMixin
@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._base import _BaseDSM
 from ._diagnostics import far_mass
+from ._mle import refine_by_likelihood
 from ._sampling import anneal, log_base_normaliser, log_mean_exp_and_stderr
 
 # A model equal to the smoothed data density scores 0.1% (see noise_radius);
@@ -66,6 +67,16 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         after every L-BFGS iteration.
     warm_start : bool, default=False
         Start from the previous fit's parameters when their shapes match.
+    mle_steps : int, default=0
+        Maximum-likelihood refinement after score matching, a step beyond the
+        paper: this many Adam steps on the mean log-likelihood, whose gradient is
+        the data average minus the model average of ``-dE/dtheta``, the model
+        average taken from 1000 persistent MALA chains. Score matching cannot
+        see mass far from the data; likelihood can, and pushes it down. ``0``
+        (the default) keeps the pure score-matching fit; ``loss_`` and
+        ``loss_curve_`` always describe the score-matching stage.
+    mle_learning_rate : float, default=3e-3
+        Adam step size of that refinement.
     n_ais_chains : int, default=256
         Chains of the annealed importance sampling (AIS) run that ends ``fit``
         and estimates ``log Z``; its standard error shrinks as
@@ -139,6 +150,8 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         **_BaseDSM._parameter_constraints,
         "n_ais_chains": [Interval(Integral, 2, None, closed="left")],
         "n_ais_steps": [Interval(Integral, 1, None, closed="left")],
+        "mle_steps": [Interval(Integral, 0, None, closed="left")],
+        "mle_learning_rate": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -156,6 +169,8 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         warm_start=False,
         n_ais_chains=256,
         n_ais_steps=2000,
+        mle_steps=0,
+        mle_learning_rate=3e-3,
     ):
         super().__init__(
             n_components,
@@ -171,8 +186,24 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         )
         self.n_ais_chains = n_ais_chains
         self.n_ais_steps = n_ais_steps
+        self.mle_steps = mle_steps
+        self.mle_learning_rate = mle_learning_rate
 
     def _after_fit(self, X, rng):
+        if self.mle_steps:
+            refined = refine_by_likelihood(
+                *self._params,
+                self.sigma_,
+                X,
+                alpha=self.alpha,
+                n_steps=self.mle_steps,
+                learning_rate=self.mle_learning_rate,
+                random_state=rng,
+            )
+            dtype = self.components_.dtype
+            self.components_, self.intercept_hidden_, self.intercept_visible_ = (
+                p.astype(dtype) for p in refined
+            )
         # Estimated once here, with the fit's own random stream, so that
         # score_samples and score are deterministic and cheap afterwards.
         chains, log_w, _ = anneal(

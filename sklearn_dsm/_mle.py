@@ -1,0 +1,103 @@
+"""Maximum-likelihood refinement after score matching: a step beyond the paper.
+
+Score matching never sees mass where the data never goes (``_diagnostics``).
+Likelihood does: for ``p(x) = exp(-E(x)) / Z`` the gradient of the mean
+log-likelihood is the data average minus the model average of ``-dE/dtheta``,
+
+    d/dtheta mean log p(x_n) = mean_n g(x_n) - E_p[g(x)],   g = -dE/dtheta,
+
+and for this model ``g`` is closed form (``sigma^2 g``: ``s(x) x^T`` for W,
+``s(x)`` for b, ``x`` for c, with ``s = sigmoid(W x + b)``). The model average
+comes from persistent MALA chains (the package's own sampler), started from
+annealed draws of the score-matching fit, so mass far from the data is found
+and pushed down. A few hundred Adam steps from the score-matching solution are
+enough on the data sets we measured (see the issue notes).
+"""
+
+import numpy as np
+from scipy.special import expit
+from sklearn.utils import check_random_state
+
+from ._sampling import _TARGET_ACCEPTANCE, _Chains, sample_model
+
+
+def energy_gradient_statistics(X, W, b, weights=None):
+    """Weighted averages of ``sigma^2 * (-dE/dtheta)`` over the rows of X.
+
+    Returns (for W, for b, for c): ``mean s(x) x^T``, ``mean s(x)``, ``mean x``,
+    with ``s = sigmoid(X W^T + b)``; ``weights`` (summing to 1) replace the mean.
+    """
+    S = expit(X @ W.T + b)
+    if weights is None:
+        weights = np.full(X.shape[0], 1.0 / X.shape[0])
+    Sw = S * weights[:, None]
+    return Sw.T @ X, Sw.sum(axis=0), weights @ X
+
+
+def log_likelihood_gradient(W, b, c, sigma, X_data, X_model, model_weights=None):
+    """Gradient of the mean log-likelihood of ``X_data`` in (W, b, c).
+
+    ``X_model`` (with optional weights) stands for the model's distribution:
+    draws from it, or quadrature points weighted by ``p(x)`` in tests.
+    """
+    data = energy_gradient_statistics(X_data, W, b)
+    model = energy_gradient_statistics(X_model, W, b, model_weights)
+    return tuple((d - m) / sigma**2 for d, m in zip(data, model, strict=True))
+
+
+def refine_by_likelihood(
+    W,
+    b,
+    c,
+    sigma,
+    X,
+    *,
+    alpha=0.0,
+    n_steps=300,
+    learning_rate=3e-3,
+    n_chains=1000,
+    batch_size=1024,
+    n_mala=5,
+    random_state=None,
+):
+    """Adam ascent on the mean log-likelihood minus ``alpha |W|^2 / 2``.
+
+    Each step moves ``n_chains`` persistent chains ``n_mala`` MALA steps under
+    the current parameters (step size steered to acceptance 0.574), then takes
+    one Adam step, decayed linearly to zero over the run, with the data average
+    over a minibatch of ``batch_size`` rows.
+    Runs in float64; returns new (W, b, c).
+    """
+    rng = check_random_state(random_state)
+    params = [np.array(p, dtype=np.float64) for p in (W, b, c)]
+    X = np.asarray(X, dtype=np.float64)
+    chains_X = sample_model(*params, sigma, n_chains, random_state=rng)
+    first = [np.zeros_like(p) for p in params]
+    second = [np.zeros_like(p) for p in params]
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    step = 0.3 * sigma
+    for t in range(1, n_steps + 1):
+        chains = _Chains(*params, sigma, chains_X)
+        for _ in range(n_mala):
+            acceptance = chains.mala_step(1.0, step, rng)
+            step = float(
+                np.clip(
+                    step * np.exp(acceptance - _TARGET_ACCEPTANCE),
+                    1e-4 * sigma,
+                    2.0 * sigma,
+                )
+            )
+        chains_X = chains.X
+        batch = X[rng.randint(X.shape[0], size=min(batch_size, X.shape[0]))]
+        grads = list(log_likelihood_gradient(*params, sigma, batch, chains_X))
+        grads[0] -= alpha * params[0]
+        # Linear decay to zero: the chains' Monte Carlo noise would otherwise
+        # keep the parameters wandering around the optimum.
+        rate = learning_rate * (1.0 - (t - 1) / n_steps)
+        for p, g, m, v in zip(params, grads, first, second, strict=True):
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * g**2
+            p += rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
+    return tuple(params)
