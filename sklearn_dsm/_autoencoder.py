@@ -14,7 +14,7 @@ class DenoisingAutoencoder(_BaseDSM):
 
     Parameters
     ----------
-    n_components : int, default=100
+    n_components : int, default=64
         Number of hidden units H.
     sigma : float, default=0.5
         Standard deviation of the Gaussian corruption, also the model's
@@ -34,10 +34,17 @@ class DenoisingAutoencoder(_BaseDSM):
         ``random_state`` and held fixed during the fit, so that L-BFGS sees one
         deterministic objective. ``0`` means no corruption and is allowed only
         with ``objective="ism"``.
-    alpha : float, default=0.0
+    alpha : float, default=0.1
         L2 penalty ``alpha * |W|^2 / 2`` on the weights, in score-matching units
         (for ``"dae"`` the whole objective, penalty included, is scaled by
-        ``2 sigma^4``, so ``"dae"`` and ``"dsm"`` stay one computation).
+        ``2 sigma^4``, so ``"dae"`` and ``"dsm"`` stay one computation). Why
+        not 0: score matching cannot see mass far from the data, and an
+        unpenalised fit grows modes there (see ``far_mass_``). With
+        ``alpha=0.1`` and ``n_components=64``, ``GridSearchCV`` over sigma alone
+        beat a single Gaussian in held-out log-likelihood on digits reduced to
+        10 standardised principal components (-13.1 vs -14.0 nats per row) and
+        on two moons, a ring and a 2-D Gaussian mixture; ``alpha=0.03`` failed
+        on digits at 32 and 64 units, ``alpha=0.1`` held from 16 to 64.
     max_iter : int, default=200
         Maximum number of L-BFGS iterations.
     tol : float, default=1e-6
@@ -101,12 +108,12 @@ class DenoisingAutoencoder(_BaseDSM):
 
     def __init__(
         self,
-        n_components=100,
+        n_components=64,
         *,
         sigma=0.5,
         objective="dae",
         n_corruptions=10,
-        alpha=0.0,
+        alpha=0.1,
         max_iter=200,
         tol=1e-6,
         random_state=None,

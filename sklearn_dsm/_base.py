@@ -77,12 +77,12 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
     def __init__(
         self,
-        n_components=100,
+        n_components=64,
         *,
         sigma=0.5,
         objective="dsm",
         n_corruptions=10,
-        alpha=0.0,
+        alpha=0.1,
         max_iter=200,
         tol=1e-6,
         random_state=None,

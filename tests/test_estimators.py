@@ -72,7 +72,9 @@ def test_fit_decreases_the_objective_and_sets_attributes(moons, Estimator, objec
 
 
 def test_ism_without_corruption_is_hyvarinen_on_the_clean_data(moons):
-    est = _small(ScoreMatchingEBM, objective="ism", n_corruptions=0, max_iter=30)
+    est = _small(
+        ScoreMatchingEBM, objective="ism", n_corruptions=0, alpha=0.0, max_iter=30
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(moons)
