@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval
 from ._base import _BaseDSM
 from ._diagnostics import far_mass
 from ._mle import refine_by_likelihood
-from ._sampling import anneal, log_base_normaliser, log_mean_exp_and_stderr
+from ._sampling import anneal, log_partition_from_weights
 
 # A model equal to the smoothed data density scores 0.1% (see noise_radius);
 # 5% far from the data is beyond any sampling error of the AIS end points.
@@ -220,9 +220,8 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         chains, log_w, _ = anneal(
             *self._params, self.sigma_, self.n_ais_chains, self.n_ais_steps, rng
         )
-        log_mean, self.log_partition_std_ = log_mean_exp_and_stderr(log_w)
-        self.log_partition_ = log_mean + log_base_normaliser(
-            self.intercept_visible_, self.sigma_
+        self.log_partition_, self.log_partition_std_ = log_partition_from_weights(
+            log_w, self.intercept_visible_, self.sigma_
         )
         # The AIS end points, weighted, are draws from the model: reuse them.
         self.far_mass_ = far_mass(chains.X, log_w, X, self.sigma_)

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.special import expit
 from sklearn.utils import check_random_state
 
-from ._sampling import _TARGET_ACCEPTANCE, _Chains, sample_model
+from ._sampling import _adapt, _Chains, sample_model
 
 
 def energy_gradient_statistics(X, W, b, weights=None):
@@ -79,14 +79,7 @@ def refine_by_likelihood(
     for t in range(1, n_steps + 1):
         chains = _Chains(*params, sigma, chains_X)
         for _ in range(n_mala):
-            acceptance = chains.mala_step(1.0, step, rng)
-            step = float(
-                np.clip(
-                    step * np.exp(acceptance - _TARGET_ACCEPTANCE),
-                    1e-4 * sigma,
-                    2.0 * sigma,
-                )
-            )
+            step = _adapt(step, chains.mala_step(1.0, step, rng), sigma)
         chains_X = chains.X
         batch = X[rng.randint(X.shape[0], size=min(batch_size, X.shape[0]))]
         grads = list(log_likelihood_gradient(*params, sigma, batch, chains_X))

@@ -128,6 +128,12 @@ def log_base_normaliser(c, sigma):
     return 0.5 * c.shape[0] * np.log(2 * np.pi * sigma**2) + 0.5 * (c @ c) / sigma**2
 
 
+def log_partition_from_weights(log_w, c, sigma):
+    """(log Z, its standard error) from AIS log-weights; the base is N(c, sigma^2 I)."""
+    log_mean, stderr = log_mean_exp_and_stderr(log_w)
+    return log_mean + log_base_normaliser(c, sigma), stderr
+
+
 def log_partition_ais(W, b, c, sigma, *, n_chains=256, n_steps=2000, random_state=None):
     """Estimate log Z(theta) by annealed importance sampling.
 
@@ -160,8 +166,7 @@ def log_partition_ais(W, b, c, sigma, *, n_chains=256, n_steps=2000, random_stat
     """
     rng = check_random_state(random_state)
     _, log_w, _ = anneal(W, b, c, sigma, n_chains, n_steps, rng)
-    log_mean, stderr = log_mean_exp_and_stderr(log_w)
-    return log_mean + log_base_normaliser(c, sigma), stderr
+    return log_partition_from_weights(log_w, c, sigma)
 
 
 def systematic_resample(log_w, rng):

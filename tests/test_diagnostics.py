@@ -75,6 +75,15 @@ def test_verbose_reports_log_z_and_far_mass(moons, capsys):
     assert "log Z = " in last and "mass far from the data" in last
 
 
+def _split_standardised(X):
+    """70/30 split (random_state=0), standardised on the training part."""
+    from sklearn.model_selection import train_test_split
+
+    X_train, X_test = train_test_split(X, test_size=0.3, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test)
+
+
 def _ring(n, seed):
     rng = np.random.RandomState(seed)
     angle = rng.uniform(0, 2 * np.pi, n)
@@ -108,7 +117,7 @@ def test_defaults_with_a_sigma_search_beat_a_single_gaussian(name, sigmas):
     """
     from sklearn.datasets import make_blobs
     from sklearn.mixture import GaussianMixture
-    from sklearn.model_selection import GridSearchCV, train_test_split
+    from sklearn.model_selection import GridSearchCV
 
     X = {
         "blobs": lambda: make_blobs(
@@ -118,9 +127,7 @@ def test_defaults_with_a_sigma_search_beat_a_single_gaussian(name, sigmas):
         "ring": lambda: _ring(450, 0),
         "digits-pca10": lambda: _digits_pca10(900, 0),
     }[name]()
-    X_train, X_test = train_test_split(X, test_size=0.3, random_state=0)
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    X_train, X_test = _split_standardised(X)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         search = GridSearchCV(
@@ -139,12 +146,10 @@ def test_model_selection_recipe_on_a_2d_mixture():
     far mass.
     """
     from sklearn.datasets import make_blobs
-    from sklearn.model_selection import GridSearchCV, train_test_split
+    from sklearn.model_selection import GridSearchCV
 
     X, _ = make_blobs(300, centers=3, cluster_std=[0.5, 1.0, 0.3], random_state=1)
-    X_train, X_test = train_test_split(X, test_size=0.3, random_state=0)
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    X_train, X_test = _split_standardised(X)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         defaults = GridSearchCV(
