@@ -23,12 +23,19 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _model
-from ._objectives import OBJECTIVE_FUNCTIONS, OBJECTIVES, objective_target
+from ._objectives import (
+    OBJECTIVE_FUNCTIONS,
+    OBJECTIVES,
+    Workspace,
+    objective_target,
+)
 from ._params import pack, unpack
 from ._sampling import sample_model
 from ._threading import optimizer_threadpool_limits
 
 _FLOAT_DTYPES = (np.float64, np.float32)
+# Bytes of float64 temporaries made at a time by corrupt() and the initialisation.
+_NOISE_SLAB_BYTES = 16 * 2**20
 
 
 def corrupt(X, sigma, n_corruptions, random_state):
@@ -37,15 +44,25 @@ def corrupt(X, sigma, n_corruptions, random_state):
     Returns an array of shape (n_corruptions * n, d) in the dtype of ``X``;
     block ``k`` holds the k-th noisy copy of every row. The noise is drawn in
     float64 and then cast, so a float32 fit sees the same draws as a float64 one.
-    ``n_corruptions=0`` returns ``X`` itself (no corruption).
+    It is drawn a slab of rows at a time, in the order of the stream, so the
+    float64 temporary stays small (a float32 fit used to hold a float64 copy
+    of all its noise, twice the size of the result). ``n_corruptions=0``
+    returns ``X`` itself (no corruption).
     """
     if n_corruptions == 0:
         return X
     rng = check_random_state(random_state)
-    eps = rng.standard_normal((n_corruptions,) + X.shape)
-    eps *= sigma
-    eps += X
-    return eps.reshape(-1, X.shape[1]).astype(X.dtype, copy=False)
+    n, d = X.shape
+    out = np.empty((n_corruptions * n, d), dtype=X.dtype)
+    step = max(1, _NOISE_SLAB_BYTES // (8 * max(d, 1)))
+    for block in range(0, n_corruptions * n, n):
+        for start in range(0, n, step):
+            stop = min(start + step, n)
+            eps = rng.standard_normal((stop - start, d))
+            eps *= sigma
+            eps += X[start:stop]
+            out[block + start : block + stop] = eps
+    return out
 
 
 def _loss_units(objective, sigma):
@@ -111,7 +128,15 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         """
         n_features = X.shape[1]
         mean = X.mean(axis=0, dtype=np.float64)
-        spread = float(np.sqrt(np.mean((X - mean) ** 2, dtype=np.float64)))
+        # The root-mean-square deviation, accumulated in float64 a slab of rows
+        # at a time: a whole float64 (X - mean) ** 2 would be four times the
+        # size of a float32 X, the largest allocation of the whole fit.
+        step = max(1, _NOISE_SLAB_BYTES // (8 * max(n_features, 1)))
+        sum_sq = 0.0
+        for start in range(0, X.shape[0], step):
+            deviation = X[start : start + step] - mean
+            sum_sq += float(np.vdot(deviation, deviation))
+        spread = float(np.sqrt(sum_sq / X.size))
         if not np.isfinite(spread) or spread <= 0:
             spread = 1.0
         limit = np.sqrt(6.0 / (n_features + self.n_components)) / spread
@@ -172,19 +197,26 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         dtype = X.dtype
         n_components = self.n_components
 
+        # One set of scratch buffers for all of L-BFGS's evaluations.
+        workspace = Workspace.for_data(X_noisy, n_components)
+
         def fun(theta):
             W, b, c = unpack(theta, n_components, n_features, dtype)
-            value, (gW, gb, gc) = function(W, b, c, X_noisy, target, sigma)
+            value, (gW, gb, gc) = function(
+                W, b, c, X_noisy, target, sigma, workspace=workspace
+            )
             if alpha:
                 value += 0.5 * alpha * float(np.vdot(W, W))
                 gW += dtype.type(alpha) * W
             return value, pack(gW, gb, gc)
 
         loss_curve = []
+        last_iterate = []
         start = time.perf_counter()
 
         def callback(intermediate_result):
             loss_curve.append(intermediate_result.fun * units)
+            last_iterate[:] = [np.array(intermediate_result.x)]
             if self.verbose:
                 print(
                     f"[{type(self).__name__}] iteration {len(loss_curve)}, "
@@ -192,18 +224,30 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                     f"elapsed = {time.perf_counter() - start:.2f} s"
                 )
 
-        with optimizer_threadpool_limits():
-            result = minimize(
-                fun,
-                pack(*params),
-                method="L-BFGS-B",
-                jac=True,
-                callback=callback,
-                options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": 0.0},
-            )
+        interrupt = None
+        try:
+            with optimizer_threadpool_limits():
+                result = minimize(
+                    fun,
+                    pack(*params),
+                    method="L-BFGS-B",
+                    jac=True,
+                    callback=callback,
+                    options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": 0},
+                )
+            theta, loss = result.x, float(result.fun) * units
+            n_iter = max(1, min(int(result.nit), self.max_iter))
+        except KeyboardInterrupt as exc:
+            # Ctrl-C mid-fit: keep the last completed iterate, which is a whole
+            # and consistent model, so that warm_start can continue from it;
+            # with no completed iterate, leave the estimator unfitted.
+            if not last_iterate:
+                self._forget_fit()
+                raise
+            interrupt = exc
+            theta, loss, n_iter = last_iterate[0], loss_curve[-1], len(loss_curve)
 
-        W, b, c = unpack(result.x, n_components, n_features, dtype)
-        if not (np.all(np.isfinite(result.x)) and np.isfinite(result.fun)):
+        if not (np.all(np.isfinite(theta)) and np.isfinite(loss)):
             # Never leave a half-written model: a previous fit's parameters
             # beside this fit's n_features_in_ would be silently inconsistent.
             self._forget_fit()
@@ -212,7 +256,7 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 f"finite. Standardise X (e.g. StandardScaler), increase alpha "
                 f"(now {self.alpha}) or change sigma (now {self.sigma})."
             )
-        if result.status == 1:
+        if interrupt is None and result.status == 1:
             warnings.warn(
                 f"L-BFGS stopped at max_iter={self.max_iter} iterations before "
                 f"the relative decrease of the objective fell below "
@@ -221,19 +265,38 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 stacklevel=3,  # the user's call, past _fit_context
             )
 
+        # Drop whatever a previous fit left (the EBM's log Z, say) before
+        # writing this one, so that no attribute ever describes other parameters.
+        self._forget_fit(keep=("n_features_in_", "feature_names_in_"))
+        W, b, c = unpack(theta, n_components, n_features, dtype)
         self.sigma_ = sigma
         self.components_ = W.copy()
         self.intercept_hidden_ = b.copy()
         self.intercept_visible_ = c.copy()
-        self.n_iter_ = max(1, min(int(result.nit), self.max_iter))
-        self.loss_ = float(result.fun) * units
+        self.n_iter_ = n_iter
+        self.loss_ = loss
         self.loss_curve_ = loss_curve or [self.loss_]
+        if interrupt is not None:
+            warnings.warn(
+                f"{type(self).__name__}.fit was interrupted after {n_iter} "
+                f"L-BFGS iterations; the estimator holds that iterate"
+                f"{self._interrupted_note}. Fit again with warm_start=True to "
+                f"continue from it.",
+                UserWarning,
+                stacklevel=3,
+            )
+            raise interrupt
         self._after_fit(X, rng)
         return self
 
-    def _forget_fit(self):
+    # What an interrupted fit leaves undone; the EBM overrides it.
+    _interrupted_note = ""
+
+    def _forget_fit(self, keep=()):
         for name in [
-            k for k in vars(self) if k.endswith("_") and not k.startswith("_")
+            k
+            for k in vars(self)
+            if k.endswith("_") and not k.startswith("_") and k not in keep
         ]:
             delattr(self, name)
 

@@ -200,6 +200,15 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         self.mle_steps = mle_steps
         self.mle_learning_rate = mle_learning_rate
 
+    _interrupted_note = (
+        " but no log Z yet, so it counts as unfitted until a fit completes"
+    )
+
+    def __sklearn_is_fitted__(self):
+        # Fitted means normalised: the parameters alone (left by an interrupted
+        # fit, for warm_start) do not give score_samples.
+        return hasattr(self, "log_partition_")
+
     def _after_fit(self, X, rng):
         if self.mle_steps:
             refined = refine_by_likelihood(

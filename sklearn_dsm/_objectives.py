@@ -27,8 +27,8 @@ def _sigmoid_inplace(A):
     """sigmoid(A) written into A, as ``0.5 * tanh(A / 2) + 0.5``.
 
     Algebraically equal to ``scipy.special.expit`` and as safe (tanh saturates,
-    nothing overflows), but about 3x faster on the hot path; its error is
-    absolute (~1e-16), not relative, which the objectives never notice.
+    nothing overflows), but about 3x faster; its error is absolute (~1e-16),
+    not relative, which the objectives never notice.
     """
     A *= 0.5
     np.tanh(A, out=A)
@@ -37,36 +37,95 @@ def _sigmoid_inplace(A):
     return A
 
 
-def chunk_n_rows(n_rows, row_bytes, working_memory=None):
+# Rows per chunk when working_memory allows more: large enough that the
+# products run at full BLAS speed, small enough that the elementwise passes
+# over a chunk's (rows x H) buffers stay in cache (benchmarks/bench_speed.py).
+_MAX_CHUNK_ROWS = 2048
+
+
+def chunk_n_rows(n_rows, row_bytes, working_memory=None, max_rows=None):
     """Rows per chunk so that a chunk's temporaries fit in ``working_memory`` MiB.
 
     Defaults to scikit-learn's ``working_memory`` configuration, which users
-    already know from ``pairwise_distances_chunked``.
+    already know from ``pairwise_distances_chunked``; ``max_rows`` caps it.
     """
     if working_memory is None:
         working_memory = get_config()["working_memory"]
-    return int(max(1, min(n_rows, working_memory * 2**20 // max(row_bytes, 1))))
+    n = working_memory * 2**20 // max(row_bytes, 1)
+    if max_rows is not None:
+        n = min(n, max_rows)
+    return int(max(1, min(n_rows, n)))
 
 
-def _row_slices(n_rows, n_target, chunk_size):
-    """Yield (rows of the noisy data, rows of the target) chunk by chunk.
+class Workspace:
+    """Scratch buffers of one objective evaluation, reused across evaluations.
 
-    The noisy data is ``n_rows // n_target`` stacked blocks of ``n_target`` rows;
-    row ``j`` of it pairs with target row ``j % n_target``. Chunks never cross a
-    block, so both sides are plain slices (views, no copies).
+    An L-BFGS fit evaluates the objective hundreds of times on arrays of the
+    same shapes; allocating its (chunk x H) and (chunk x d) temporaries afresh
+    each time costs about as much as the arithmetic at small sizes. A fit makes
+    one Workspace and passes it to every evaluation. Holds
+    ``itemsize x chunk_size x (3 H + d)`` bytes plus two (H x d) accumulators.
     """
-    for block in range(0, n_rows, n_target):
-        for start in range(0, n_target, chunk_size):
-            stop = min(start + chunk_size, n_target)
-            yield slice(block + start, block + stop), slice(start, stop)
+
+    def __init__(self, chunk_size, n_features, n_components, dtype):
+        dtype = np.dtype(dtype)
+        self.chunk_size = int(chunk_size)
+        self.shape = (n_features, n_components, dtype)
+        m, d, H = self.chunk_size, n_features, n_components
+        self.T = np.empty((m, H), dtype=dtype)
+        self.D = np.empty((m, H), dtype=dtype)
+        self.G = np.empty((m, H), dtype=dtype)
+        self.Err = np.empty((m, d), dtype=dtype)
+        self.ones = np.ones(m, dtype=dtype)
+        self.dec = np.empty((H, d), dtype=dtype)
+        self.enc = np.empty((H, d), dtype=dtype)
+        self.tmp = np.empty((H, d), dtype=dtype)
+
+    @classmethod
+    def for_data(cls, X_noisy, n_components, chunk_size=None):
+        """A workspace sized for ``X_noisy`` and the configured working memory."""
+        n_rows, n_features = X_noisy.shape
+        dtype = X_noisy.dtype
+        if chunk_size is None:
+            row_bytes = dtype.itemsize * (3 * n_components + n_features)
+            chunk_size = chunk_n_rows(n_rows, row_bytes, max_rows=_MAX_CHUNK_ROWS)
+        return cls(min(chunk_size, n_rows), n_features, n_components, dtype)
+
+    def fits(self, X_noisy, n_components):
+        return self.shape == (X_noisy.shape[1], n_components, X_noisy.dtype)
 
 
-def _squared_error_and_trace(W, b, c, X_noisy, target, trace_weight, chunk_size):
+def _subtract_target(Err, target, start, stop):
+    """``Err -= target`` rows ``start:stop`` of the target tiled down the rows.
+
+    A chunk may cross the boundary between two corruption blocks, so the
+    target is subtracted block segment by block segment: plain slices, no
+    tiled copy of the target is ever made.
+    """
+    n_target = target.shape[0]
+    row = start
+    while row < stop:
+        offset = row % n_target
+        take = min(stop - row, n_target - offset)
+        Err[row - start : row - start + take] -= target[offset : offset + take]
+        row += take
+
+
+def _squared_error_and_trace(
+    W, b, c, X_noisy, target, trace_weight, chunk_size, workspace=None
+):
     """``mean_rows(|R - T|^2 + trace_weight * sum_i g_i |W_i|^2)`` and its gradient.
 
     ``target`` is None (the noisy rows themselves, as ISM needs) or an array whose
-    row count divides the number of noisy rows (see :func:`_row_slices`).
-    Extra memory is O(chunk_size x (d + H)) whatever the number of rows.
+    row count divides the number of noisy rows: noisy row ``j`` pairs with target
+    row ``j % len(target)``. Extra memory is the :class:`Workspace`,
+    O(chunk_size x (d + H)), whatever the number of rows.
+
+    The hidden layer is carried as ``T = tanh(A / 2)`` rather than
+    ``s = sigmoid(A) = (1 + T) / 2``: the factors 1/2 then fold into the small
+    (H x d) matrices, ``R = T (W / 2) + c + colsum(W) / 2`` and
+    ``s' = (1 - T^2) / 4``, which saves three passes over every (rows x H)
+    buffer; only tanh itself touches them elementwise.
     """
     dtype = X_noisy.dtype
     W = np.asarray(W, dtype=dtype)
@@ -74,60 +133,85 @@ def _squared_error_and_trace(W, b, c, X_noisy, target, trace_weight, chunk_size)
     c = np.asarray(c, dtype=dtype)
     n_rows, n_features = X_noisy.shape
     n_components = W.shape[0]
-    n_target = n_rows if target is None else target.shape[0]
-    if target is not None and (n_rows % n_target or target.shape[1] != n_features):
+    if target is not None and (
+        n_rows % target.shape[0] or target.shape[1] != n_features
+    ):
         raise ValueError(
             f"target of shape {target.shape} does not tile X_noisy of shape "
             f"{X_noisy.shape}: its row count must divide {n_rows}."
         )
+    if workspace is None or not workspace.fits(X_noisy, n_components):
+        workspace = Workspace.for_data(X_noisy, n_components, chunk_size)
+    ws = workspace
     if chunk_size is None:
-        row_bytes = dtype.itemsize * (4 * n_components + 2 * n_features)
-        chunk_size = chunk_n_rows(n_target, row_bytes)
+        chunk_size = ws.chunk_size
+    chunk_size = min(chunk_size, ws.chunk_size)
 
-    # Accumulate the unscaled sums; the common factor 2 / n_rows is applied once.
-    sq_error = 0.0
-    grad_W = np.zeros_like(W)
-    grad_b = np.zeros_like(b)
-    grad_c = np.zeros_like(c)
+    half = dtype.type(0.5)
+    W_half = half * W
+    W_quarter_T = (half * W_half).T
+    b_half = half * b
+    c_shifted = c + W_half.sum(axis=0)
     use_trace = trace_weight != 0
     if use_trace:
         row_norms = np.einsum("ij,ij->i", W, W)
-        half_trace_norms = dtype.type(0.5 * trace_weight) * row_norms
-        g_sum = np.zeros_like(b)
+        # d/dA of g = s (1 - s) = (1 - T^2) / 4 is -T (1 - T^2) / 4; the kernel
+        # accumulates half the derivative of its sum, hence trace_weight / 8.
+        trace_coef = dtype.type(-0.125 * trace_weight) * row_norms
+        g_sum = np.zeros(n_components, dtype=dtype)
 
-    for rows, target_rows in _row_slices(n_rows, n_target, chunk_size):
-        Xc = X_noisy[rows]
-        S = Xc @ W.T
-        S += b
-        _sigmoid_inplace(S)
-        Err = S @ W
-        Err += c
-        Err -= Xc if target is None else target[target_rows]
-        flat = Err.ravel()
-        sq_error += float(flat @ flat)
-        grad_c += Err.sum(axis=0)
-        grad_W += S.T @ Err
-        D = Err @ W.T
-        G = 1 - S
-        G *= S
-        D *= G  # d|Err|^2/dA / 2, through the sigmoid
+    sq_error = 0.0
+    grad_b = np.zeros(n_components, dtype=dtype)
+    grad_c = np.zeros(n_features, dtype=dtype)
+    for k, start in enumerate(range(0, n_rows, chunk_size)):
+        stop = min(start + chunk_size, n_rows)
+        m = stop - start
+        Xc = X_noisy[start:stop]
+        T, D, G, Err = ws.T[:m], ws.D[:m], ws.G[:m], ws.Err[:m]
+        ones = ws.ones[:m]
+        # Forward: T = tanh(A / 2), Err = R - target.
+        np.matmul(Xc, W_half.T, out=T)
+        T += b_half
+        np.tanh(T, out=T)
+        np.matmul(T, W_half, out=Err)
+        Err += c_shifted
+        if target is None:
+            Err -= Xc
+        else:
+            _subtract_target(Err, target, start, stop)
+        sq_error += float(np.vdot(Err, Err))
+        grad_c += ones @ Err
+        # Backward. Decoder: dR/dW through s = (1 + T) / 2 gives T^T Err / 2
+        # plus colsum(Err) / 2 in every row (added once, after the loop).
+        np.matmul(T.T, Err, out=ws.dec if k == 0 else ws.tmp)
+        if k:
+            ws.dec += ws.tmp
+        # Encoder: D = (Err W^T) * s' = (Err W^T / 4) * (1 - T^2).
+        np.matmul(Err, W_quarter_T, out=D)
+        np.multiply(T, T, out=G)
+        np.subtract(1, G, out=G)
+        D *= G
         if use_trace:
-            g_sum += G.sum(axis=0)
-            # g' = g (1 - 2 s); S is not needed any more, so reuse it.
-            S *= -2
-            S += 1
-            G *= S
-            G *= half_trace_norms
+            g_sum += ones @ G
+            G *= T
+            G *= trace_coef
             D += G
-        grad_W += D.T @ Xc
-        grad_b += D.sum(axis=0)
+        np.matmul(D.T, Xc, out=ws.enc if k == 0 else ws.tmp)
+        if k:
+            ws.enc += ws.tmp
+        grad_b += ones @ D
 
+    # The sums above are of half the derivatives of the summed loss; the
+    # common factor 2 / n_rows is applied once.
     scale = dtype.type(2.0 / n_rows)
-    grad_W *= scale
+    grad_W = ws.dec + grad_c  # (H, d) + (d,): the colsum(Err) / 2 rows, x2
+    grad_W *= half * scale
+    grad_W += scale * ws.enc
     grad_b *= scale
     grad_c *= scale
     value = sq_error
     if use_trace:
+        g_sum *= dtype.type(0.25)  # g = (1 - T^2) / 4
         grad_W += (scale * dtype.type(trace_weight) * g_sum)[:, None] * W
         value += trace_weight * float(g_sum @ row_norms)
     return value / n_rows, (grad_W, grad_b, grad_c)
@@ -143,7 +227,9 @@ def _scaled(value_and_grad, factor, shift=0.0):
     return value * factor + shift, grads
 
 
-def dae_objective(W, b, c, X_noisy, X_clean, sigma=None, *, chunk_size=None):
+def dae_objective(
+    W, b, c, X_noisy, X_clean, sigma=None, *, chunk_size=None, workspace=None
+):
     """J_DAE: mean squared reconstruction error of the clean rows.
 
     Parameters
@@ -158,6 +244,9 @@ def dae_objective(W, b, c, X_noisy, X_clean, sigma=None, *, chunk_size=None):
         Unused; accepted so that all objectives share one signature.
     chunk_size : int, default=None
         Rows per chunk; by default from scikit-learn's ``working_memory``.
+    workspace : Workspace, default=None
+        Scratch buffers to reuse across evaluations (a fit passes one); made
+        afresh when None or when its shapes do not match.
 
     Returns
     -------
@@ -165,21 +254,27 @@ def dae_objective(W, b, c, X_noisy, X_clean, sigma=None, *, chunk_size=None):
     grads : tuple of ndarray
         Gradients with respect to (W, b, c), in the dtype of ``X_noisy``.
     """
-    return _squared_error_and_trace(W, b, c, X_noisy, X_clean, 0.0, chunk_size)
+    return _squared_error_and_trace(
+        W, b, c, X_noisy, X_clean, 0.0, chunk_size, workspace
+    )
 
 
-def dsm_objective(W, b, c, X_noisy, X_clean, sigma, *, chunk_size=None):
+def dsm_objective(W, b, c, X_noisy, X_clean, sigma, *, chunk_size=None, workspace=None):
     """J_DSM = J_DAE / (2 sigma^4): denoising score matching (Proposition 2).
 
     Same arguments and returns as :func:`dae_objective`.
     """
     return _scaled(
-        dae_objective(W, b, c, X_noisy, X_clean, chunk_size=chunk_size),
+        dae_objective(
+            W, b, c, X_noisy, X_clean, chunk_size=chunk_size, workspace=workspace
+        ),
         0.5 / sigma**4,
     )
 
 
-def esm_objective(W, b, c, X_noisy, parzen_mean, sigma, *, chunk_size=None):
+def esm_objective(
+    W, b, c, X_noisy, parzen_mean, sigma, *, chunk_size=None, workspace=None
+):
     """J_ESM: explicit score matching to the Parzen score of the training set.
 
     ``parzen_mean`` is :func:`parzen_posterior_mean` of ``X_noisy`` (one row per
@@ -187,12 +282,16 @@ def esm_objective(W, b, c, X_noisy, parzen_mean, sigma, *, chunk_size=None):
     loss is ``mean |R - parzen_mean|^2 / (2 sigma^4)``.
     """
     return _scaled(
-        _squared_error_and_trace(W, b, c, X_noisy, parzen_mean, 0.0, chunk_size),
+        _squared_error_and_trace(
+            W, b, c, X_noisy, parzen_mean, 0.0, chunk_size, workspace
+        ),
         0.5 / sigma**4,
     )
 
 
-def ism_objective(W, b, c, X_noisy, target=None, sigma=1.0, *, chunk_size=None):
+def ism_objective(
+    W, b, c, X_noisy, target=None, sigma=1.0, *, chunk_size=None, workspace=None
+):
     """J_ISM: Hyvarinen's implicit score matching on the rows of ``X_noisy``.
 
     ``target`` must be None (ISM has no target; the argument keeps the shared
@@ -201,7 +300,9 @@ def ism_objective(W, b, c, X_noisy, target=None, sigma=1.0, *, chunk_size=None):
     if target is not None:
         raise ValueError("ism_objective takes no target; pass target=None.")
     return _scaled(
-        _squared_error_and_trace(W, b, c, X_noisy, None, 2.0 * sigma**2, chunk_size),
+        _squared_error_and_trace(
+            W, b, c, X_noisy, None, 2.0 * sigma**2, chunk_size, workspace
+        ),
         0.5 / sigma**4,
         shift=-X_noisy.shape[1] / sigma**2,
     )

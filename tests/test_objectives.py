@@ -11,6 +11,7 @@ from sklearn_dsm._base import corrupt
 from sklearn_dsm._objectives import (
     OBJECTIVE_FUNCTIONS,
     OBJECTIVES,
+    Workspace,
     dae_objective,
     dsm_objective,
     esm_objective,
@@ -238,3 +239,61 @@ def test_memory_of_one_evaluation_is_bounded_by_the_chunk():
         tracemalloc.stop()
         # The (2000, 50) result is 0.8 MB; one (2000, 2000) kernel would be 32 MB.
         assert peak < 4 * 2**20, peak
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_reused_workspace_gives_the_same_result_and_fresh_gradients(objective, dtype):
+    """Buffers reused across evaluations must not leak between them: two
+    different parameter vectors evaluated through one workspace give what a
+    fresh evaluation gives, and the returned gradients are never the buffers."""
+    sigma, H = 0.6, 5
+    X, X_noisy, theta = _problem(6, 13, 3, H, sigma, 3)
+    X, X_noisy = X.astype(dtype), X_noisy.astype(dtype)
+    target = objective_target(objective, X, X_noisy, sigma)
+    function = OBJECTIVE_FUNCTIONS[objective]
+    workspace = Workspace.for_data(X_noisy, H, chunk_size=5)  # crosses blocks
+    assert workspace.chunk_size == 5
+    for scale in (1.0, -2.0, 1.0):
+        W, b, c = unpack(scale * theta, H, 3, dtype)
+        fresh = function(W, b, c, X_noisy, target, sigma)
+        reused = function(W, b, c, X_noisy, target, sigma, workspace=workspace)
+        assert reused[0] == pytest.approx(fresh[0], rel=1e-6)
+        for g_reused, g_fresh in zip(reused[1], fresh[1], strict=True):
+            assert g_reused.dtype == dtype
+            np.testing.assert_allclose(g_reused, g_fresh, rtol=1e-5, atol=1e-6)
+            assert not any(
+                np.shares_memory(g_reused, buf)
+                for buf in vars(workspace).values()
+                if isinstance(buf, np.ndarray)
+            )
+
+
+def test_a_workspace_of_other_shapes_is_not_used():
+    X, X_noisy, theta = _problem(7, 10, 3, 4, 0.5, 1)
+    W, b, c = unpack(theta, 4, 3)
+    wrong = Workspace.for_data(np.zeros((10, 5)), 4)
+    expected = dsm_objective(W, b, c, X_noisy, X, 0.5)
+    got = dsm_objective(W, b, c, X_noisy, X, 0.5, workspace=wrong)
+    assert got[0] == expected[0]
+    assert wrong.fits(np.zeros((3, 5)), 4) and not wrong.fits(X_noisy, 4)
+
+
+def test_corrupt_draws_in_slabs_the_same_stream_as_one_draw(monkeypatch):
+    """Slab-wise drawing (to bound the float64 temporary) must not change the
+    noise: it equals one (K, n, d) draw from the same RandomState."""
+    from sklearn_dsm import _base
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(7, 3))
+    expected = X + 0.3 * np.random.RandomState(1).standard_normal((4, 7, 3))
+    monkeypatch.setattr(_base, "_NOISE_SLAB_BYTES", 2 * 8 * 3)  # two rows a slab
+    got = corrupt(X, 0.3, 4, np.random.RandomState(1))
+    np.testing.assert_array_equal(got, expected.reshape(-1, 3))
+    X32 = X.astype(np.float32)
+    got32 = corrupt(X32, 0.3, 4, np.random.RandomState(1))
+    assert got32.dtype == np.float32
+    # Drawn and added in float64, then cast once: the same draws as float64.
+    noise = 0.3 * np.random.RandomState(1).standard_normal((4, 7, 3))
+    expected32 = (noise + X32.astype(np.float64)).astype(np.float32)
+    np.testing.assert_array_equal(got32, expected32.reshape(-1, 3))
