@@ -105,7 +105,7 @@ def test_gradients_match_central_differences_where_well_conditioned(
     """A directional derivative along a random unit direction, by central
     differences, against the analytic gradient. Restricted to float64, |W| up
     to 3, sigma >= 1e-3 and data up to 10 in scale: well conditioned enough
-    for a 1e-5 relative agreement."""
+    for a 1e-7 relative agreement (a 4% error in the ISM trace term fails)."""
     X, X_noisy, W, b, c, sigma = problem
     H, d = W.shape
     target = objective_target(objective, X, X_noisy, sigma)
@@ -125,5 +125,5 @@ def test_gradients_match_central_differences_where_well_conditioned(
     )
     # Truncation error O(step^2) relative to the gradient, plus the rounding
     # of the two function values, amplified by 1 / step.
-    tol = 1e-5 * np.linalg.norm(grad) + 1e-14 * abs(value) / step
+    tol = 1e-7 * np.linalg.norm(grad) + 1e-14 * abs(value) / step
     assert abs(numeric - grad @ direction) <= tol, (numeric, grad @ direction, tol)
