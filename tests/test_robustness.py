@@ -7,8 +7,10 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import make_moons
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
@@ -141,3 +143,110 @@ def test_pickle_and_joblib_round_trips_give_identical_outputs(
     np.testing.assert_array_equal(
         restored.sample(5, random_state=0), est.sample(5, random_state=0)
     )
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_more_bad_inputs_are_named(moons, Estimator):
+    """What tests/test_estimators.py does not already cover."""
+    import scipy.sparse as sp
+
+    est = _small(Estimator, max_iter=3)
+    # Sparse input is rejected: the corrupted rows X + sigma * eps are dense
+    # whatever X is, so a sparse path would densify anyway.
+    for sparse in (sp.csr_matrix(moons), sp.csr_array(moons)):
+        with pytest.raises(TypeError, match="dense data is required.*toarray"):
+            est.fit(sparse)
+    with pytest.raises(ValueError, match="(?s)Expected 2D array.*reshape"):
+        est.fit(moons[:, 0])
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        est.fit(np.array([["1", "2"], ["3", "x"]]))
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        est.set_params(max_iter=3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(moons).sample(0)
+    with pytest.raises(TypeError, match="dense data is required"):
+        est.transform(sp.csr_matrix(moons))
+    with pytest.raises(ValueError, match="Input contains NaN"):
+        est.inverse_transform(np.full((2, 8), np.nan))
+    # Plain lists and integer arrays are accepted, as anywhere in scikit-learn.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(moons.tolist())
+        est.fit(np.rint(10 * moons).astype(np.int64))
+    assert est.components_.dtype == np.float64
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_huge_values_and_constant_columns_do_not_overflow(Estimator):
+    """Rows around +-1e6 and a constant column, with every floating-point
+    error raised (np.errstate(all="raise")): fitting and every method stay
+    finite, with no overflow, underflow, invalid operation or division by zero
+    anywhere, in float64 and float32."""
+    rng = np.random.RandomState(0)
+    X = np.column_stack(
+        [
+            1e6 * rng.choice([-1.0, 1.0], 60) + rng.normal(size=60),
+            np.full(60, 3.0),  # constant column
+            1e6 * rng.normal(size=60),
+        ]
+    )
+    for dtype in (np.float64, np.float32):
+        Xd = X.astype(dtype)
+        est = _small(Estimator, sigma=1e5, max_iter=20)
+        with np.errstate(all="raise"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # convergence/reliability notes
+                est.fit(Xd)
+            outputs = {m: getattr(est, m)(Xd) for m in METHODS}
+            outputs["sample"] = est.sample(5, random_state=0)
+            outputs["inverse_transform"] = est.inverse_transform(outputs["transform"])
+        for name, out in outputs.items():
+            assert out.dtype == dtype, name
+            assert np.all(np.isfinite(out)), name
+
+
+def test_a_saved_model_loads_and_predicts_the_same():
+    """tests/data holds a DenoisingAutoencoder and a ScoreMatchingEBM saved by
+    sklearn-dsm 0.1.0 (tests/data/make_saved_models.py), with their outputs."""
+    expected = np.load(DATA / "saved_models_outputs.npz")
+    X = expected["X"]
+    for name in ("dae", "ebm"):
+        with warnings.catch_warnings():
+            # A newer scikit-learn warns that the pickle is from an older one.
+            warnings.simplefilter("ignore", UserWarning)
+            model = joblib.load(DATA / f"{name}_0.1.0.joblib")
+        for method in METHODS:
+            np.testing.assert_allclose(
+                getattr(model, method)(X),
+                expected[f"{name}_{method}"],
+                rtol=1e-12,
+                atol=1e-12,
+                err_msg=f"{name}.{method}",
+            )
+
+
+def test_same_random_state_gives_bit_identical_fits_across_n_jobs(moons):
+    """The fits inside GridSearchCV do not depend on the number of workers."""
+    grid = {"sigma": [0.2, 0.4]}
+    searches = []
+    for n_jobs in (1, 2):
+        est = _small(DenoisingAutoencoder, max_iter=30)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            searches.append(GridSearchCV(est, grid, cv=3, n_jobs=n_jobs).fit(moons))
+    one, two = searches
+    np.testing.assert_array_equal(
+        one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"]
+    )
+    assert one.best_params_ == two.best_params_
+    for attr in ("components_", "intercept_hidden_", "intercept_visible_"):
+        np.testing.assert_array_equal(
+            getattr(one.best_estimator_, attr), getattr(two.best_estimator_, attr)
+        )
+    # And a refit by hand, in this process, is the same fit again.
+    again = clone(one.best_estimator_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        again.fit(moons)
+    np.testing.assert_array_equal(again.components_, one.best_estimator_.components_)
