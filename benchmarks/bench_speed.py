@@ -301,7 +301,8 @@ def bench_memory(sizes):
     print(
         "\n## Peak memory of fit beyond its input (tracemalloc), dae, 2 iterations\n"
         f"{'size':<8}{'dtype':<9}{'K':>4}{'noisy copies MB':>17}"
-        f"{'workspace MB':>14}{'peak MB':>10}{'peak - copies MB':>18}"
+        f"{'workspace MB':>14}{'L-BFGS MB':>11}{'peak MB':>10}"
+        f"{'peak - copies MB':>18}"
     )
     for name, (n, d, H, dtypes, *_) in sizes.items():
         if name == "60k":
@@ -315,6 +316,9 @@ def bench_memory(sizes):
             copies = K * X.nbytes
             ws = Workspace.for_data(np.empty((K * n, d), dtype), H)
             ws_bytes = sum(a.nbytes for a in vars(ws).values() if hasattr(a, "nbytes"))
+            # L-BFGS-B's own state: 2 m correction vectors and a few more, each
+            # of n_params float64 (m = 10), whatever the number of rows.
+            lbfgs_bytes = (2 * 10 + 5) * 8 * (H * d + H + d)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 tracemalloc.start()
@@ -323,7 +327,7 @@ def bench_memory(sizes):
                 tracemalloc.stop()
             print(
                 f"{name:<8}{dtype:<9}{K:>4}{copies / 1e6:>17.1f}"
-                f"{ws_bytes / 1e6:>14.1f}{peak / 1e6:>10.1f}"
+                f"{ws_bytes / 1e6:>14.1f}{lbfgs_bytes / 1e6:>11.1f}{peak / 1e6:>10.1f}"
                 f"{(peak - copies) / 1e6:>18.1f}"
             )
 
