@@ -250,3 +250,27 @@ def test_same_random_state_gives_bit_identical_fits_across_n_jobs(moons):
         warnings.simplefilter("ignore", ConvergenceWarning)
         again.fit(moons)
     np.testing.assert_array_equal(again.components_, one.best_estimator_.components_)
+
+
+@pytest.mark.parametrize(
+    "Estimator, params, match",
+    [
+        (ScoreMatchingEBM, {"n_ais_chains": 1}, "'n_ais_chains' parameter"),
+        (ScoreMatchingEBM, {"n_ais_steps": 0}, "'n_ais_steps' parameter"),
+        (ScoreMatchingEBM, {"mle_steps": -1}, "'mle_steps' parameter"),
+        (ScoreMatchingEBM, {"mle_learning_rate": 0.0}, "'mle_learning_rate'"),
+        (DenoisingAutoencoder, {"sigma": "0.5"}, "'sigma' parameter .* float"),
+        (DenoisingAutoencoder, {"n_components": 2.5}, "'n_components' parameter"),
+        (DenoisingAutoencoder, {"max_iter": None}, "'max_iter' parameter"),
+        (DenoisingAutoencoder, {"warm_start": "yes"}, "'warm_start' parameter"),
+        (DenoisingAutoencoder, {"random_state": "seed"}, "'random_state' parameter"),
+        (DenoisingAutoencoder, {"verbose": -1}, "'verbose' parameter"),
+        (DenoisingAutoencoder, {"objective": "dsm ", "sigma": 1}, "'objective'"),
+    ],
+)
+def test_every_kind_of_invalid_hyperparameter_is_named(moons, Estimator, params, match):
+    """Wrong types and out-of-range values, beyond test_estimators.py's ranges:
+    each is an InvalidParameterError (a ValueError and a TypeError) naming the
+    parameter and what it must be."""
+    with pytest.raises((ValueError, TypeError), match=match):
+        Estimator(**params).fit(moons)
