@@ -58,6 +58,28 @@ class DenoisingAutoencoder(_BaseDSM):
         after every L-BFGS iteration.
     warm_start : bool, default=False
         Start from the previous fit's parameters when their shapes match.
+    solver : {"lbfgs", "adam"}, default="lbfgs"
+        ``"lbfgs"``: full-batch L-BFGS on ``n_corruptions`` noisy copies drawn
+        once (a deterministic objective; fast and exact on data that fits in
+        memory). ``"adam"``: minibatch Adam, with fresh noise for every batch.
+        Its memory is set by ``batch_size``, not by the data. ``max_iter`` then
+        counts epochs, and training stops when the objective has not improved
+        by ``tol`` (relative) for ``n_iter_no_change`` epochs.
+    batch_size : int or "auto", default="auto"
+        Rows per Adam minibatch (``"auto"``: ``min(200, n_samples)``). Used by
+        ``solver="adam"`` and :meth:`partial_fit`.
+    learning_rate_init : float, default=1e-3
+        Adam's step size, for ``solver="adam"`` and :meth:`partial_fit`.
+    shuffle : bool, default=True
+        Visit the rows in a new random order every epoch (Adam only).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows. Stop when their objective
+        (on noise drawn once) stops improving, and keep the best epoch's
+        parameters (Adam only).
+    validation_fraction : float, default=0.1
+        Share of the rows held out when ``early_stopping``.
+    n_iter_no_change : int, default=10
+        Epochs without a relative improvement of ``tol`` before Adam stops.
 
     Attributes
     ----------
@@ -119,6 +141,13 @@ class DenoisingAutoencoder(_BaseDSM):
         random_state=None,
         verbose=0,
         warm_start=False,
+        solver="lbfgs",
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
     ):
         super().__init__(
             n_components,
@@ -131,6 +160,13 @@ class DenoisingAutoencoder(_BaseDSM):
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            solver=solver,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
         )
 
     def score(self, X, y=None):

@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _model
+from ._minibatch import AdamState, adam_epoch, batch_objective
 from ._objectives import (
     OBJECTIVE_FUNCTIONS,
     OBJECTIVES,
@@ -34,6 +35,8 @@ from ._sampling import sample_model
 from ._threading import optimizer_threadpool_limits
 
 _FLOAT_DTYPES = (np.float64, np.float32)
+# Private state that partial_fit carries between calls and fit discards.
+_PARTIAL_FIT_STATE = ("_stream", "_optimizer", "_pending_log_partition")
 # Bytes of float64 temporaries made at a time by corrupt() and the initialisation.
 _NOISE_SLAB_BYTES = 16 * 2**20
 
@@ -90,6 +93,16 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "solver": [StrOptions({"lbfgs", "adam"})],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -105,6 +118,13 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         random_state=None,
         verbose=0,
         warm_start=False,
+        solver="lbfgs",
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
     ):
         self.n_components = n_components
         self.sigma = sigma
@@ -116,6 +136,13 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.solver = solver
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     # ------------------------------------------------------------------ fit
     def _initial_params(self, X, rng):
@@ -170,6 +197,11 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         """
         self._check_objective_and_corruptions()
         X = validate_data(self, X, dtype=_FLOAT_DTYPES, ensure_min_samples=2)
+        # A fit starts afresh: no optimiser state or stream from partial_fit.
+        for name in _PARTIAL_FIT_STATE:
+            self.__dict__.pop(name, None)
+        if self.solver == "adam":
+            return self._fit_adam(X)
         n_features = X.shape[1]
         sigma = float(self.sigma)
         rng = check_random_state(self.random_state)
@@ -302,6 +334,188 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
     def _after_fit(self, X, rng):
         """Hook for work that needs the fitted parameters (the EBM's log Z)."""
+
+    def _after_partial_fit(self, X):
+        """Hook run after each partial_fit (the EBM defers its log Z)."""
+
+    # ------------------------------------------------------ minibatch (Adam)
+    def _warm_params(self, n_features):
+        """The fitted parameters if warm_start applies to them, else None."""
+        if (
+            self.warm_start
+            and hasattr(self, "components_")
+            and self.components_.shape == (self.n_components, n_features)
+        ):
+            return self._params
+        return None
+
+    def _batch_size(self, n_rows):
+        if self.batch_size == "auto":
+            return min(200, n_rows)
+        return min(self.batch_size, n_rows)
+
+    def _store_params(self, theta, n_features, dtype, n_iter, loss, loss_curve):
+        """Write a whole fitted model, after dropping any previous fit's extras."""
+        self._forget_fit(keep=("n_features_in_", "feature_names_in_"))
+        W, b, c = unpack(theta, self.n_components, n_features, dtype)
+        self.sigma_ = float(self.sigma)
+        self.components_ = W.copy()
+        self.intercept_hidden_ = b.copy()
+        self.intercept_visible_ = c.copy()
+        self.n_iter_ = n_iter
+        self.loss_ = loss
+        self.loss_curve_ = list(loss_curve)
+
+    def _epoch_kwargs(self, shape):
+        return dict(
+            objective=self.objective,
+            sigma=float(self.sigma),
+            alpha=float(self.alpha),
+            n_corruptions=self.n_corruptions,
+            shuffle=self.shuffle,
+            shape=shape,
+        )
+
+    def _fit_adam(self, X):
+        """fit(solver="adam"): epochs of minibatch Adam with fresh noise."""
+        n_samples, n_features = X.shape
+        shape = (self.n_components, n_features)
+        sigma = float(self.sigma)
+        units = _loss_units(self.objective, sigma)
+        rng = check_random_state(self.random_state)
+        params = self._warm_params(n_features) or self._initial_params(X, rng)
+        theta = pack(*params).copy()
+
+        X_train, X_val = X, None
+        if self.early_stopping:
+            n_val = int(np.ceil(self.validation_fraction * n_samples))
+            if n_samples - n_val < 1:
+                raise ValueError(
+                    f"validation_fraction={self.validation_fraction} leaves no "
+                    f"training rows out of {n_samples}; lower it or pass more rows."
+                )
+            order = rng.permutation(n_samples)
+            X_val, X_train = X[order[:n_val]], X[order[n_val:]]
+            # The validation loss uses the same noise draws at every epoch, so
+            # its changes are the model's, not the noise's.
+            val_seed = rng.randint(np.iinfo(np.int32).max)
+        kwargs = self._epoch_kwargs(shape)
+        optimizer = AdamState(theta.size, self.learning_rate_init)
+        batch_size = self._batch_size(X_train.shape[0])
+
+        loss_curve, val_curve = [], []
+        best, best_theta, stalled = np.inf, theta.copy(), 0
+        start = time.perf_counter()
+        for epoch in range(1, self.max_iter + 1):
+            loss = units * adam_epoch(
+                theta, X_train, optimizer, batch_size=batch_size, rng=rng, **kwargs
+            )
+            loss_curve.append(loss)
+            monitored = loss
+            if X_val is not None:
+                monitored = (
+                    units
+                    * batch_objective(
+                        theta,
+                        X_val,
+                        kwargs["objective"],
+                        sigma,
+                        kwargs["alpha"],
+                        self.n_corruptions,
+                        np.random.RandomState(val_seed),
+                        shape,
+                    )[0]
+                )
+                val_curve.append(monitored)
+            if self.verbose:
+                print(
+                    f"[{type(self).__name__}] epoch {epoch}, {self.objective} "
+                    f"objective = {loss:.8g}"
+                    + (f", validation = {monitored:.8g}" if val_curve else "")
+                    + f", elapsed = {time.perf_counter() - start:.2f} s"
+                )
+            if monitored < best - self.tol * abs(best) or not np.isfinite(best):
+                best, best_theta, stalled = monitored, theta.copy(), 0
+            else:
+                stalled += 1
+            if stalled >= self.n_iter_no_change:
+                break
+        else:
+            warnings.warn(
+                f"Adam stopped at max_iter={self.max_iter} epochs while the "
+                f"{'validation' if val_curve else 'training'} objective was still "
+                f"improving by more than tol={self.tol} (relative) within "
+                f"n_iter_no_change={self.n_iter_no_change} epochs. Increase "
+                f"max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if X_val is not None:
+            theta = best_theta  # as MLPRegressor: the best validated epoch
+        self._store_params(
+            theta, n_features, X.dtype, epoch, loss_curve[-1], loss_curve
+        )
+        if val_curve:
+            self.validation_loss_curve_ = val_curve
+            self.best_validation_loss_ = float(best)
+        self._after_fit(X, rng)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """One epoch of minibatch Adam on ``X``, with fresh noise.
+
+        The first call initialises the model from ``X``. A fitted model (by
+        ``fit`` or by earlier calls) is refined from where it is. Every call
+        draws new corrupted copies from one random stream, which starts at
+        ``random_state`` and carries on across calls. So a stream of calls is
+        the same algorithm as ``fit(solver="adam")`` on the concatenation.
+        The Adam state also carries over, in a small private object. With
+        ``objective="esm"``, the Parzen target is computed against the batch.
+        ``batch_size``, ``shuffle`` and ``learning_rate_init`` apply.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One batch of training rows.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        self._check_objective_and_corruptions()
+        first = not hasattr(self, "components_")
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=first)
+        n_features = X.shape[1]
+        shape = (self.n_components, n_features)
+        if first or not hasattr(self, "_stream"):
+            self._stream = check_random_state(self.random_state)
+        if first:
+            params = self._initial_params(X, self._stream)
+        else:
+            params = self._params
+        theta = pack(*params).copy()
+        optimizer = getattr(self, "_optimizer", None)
+        if optimizer is None or optimizer.m.size != theta.size:
+            optimizer = AdamState(theta.size, self.learning_rate_init)
+        units = _loss_units(self.objective, float(self.sigma))
+        loss = units * adam_epoch(
+            theta,
+            X,
+            optimizer,
+            batch_size=self._batch_size(X.shape[0]),
+            rng=self._stream,
+            **self._epoch_kwargs(shape),
+        )
+        n_iter = 1 if first else self.n_iter_ + 1
+        curve = ([] if first else self.loss_curve_) + [loss]
+        self._store_params(theta, n_features, X.dtype, n_iter, loss, curve)
+        self._optimizer = optimizer
+        self._after_partial_fit(X)
+        return self
 
     # ------------------------------------------------------------ inference
     def _validate(self, X):

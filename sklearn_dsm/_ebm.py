@@ -74,6 +74,28 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         after every L-BFGS iteration.
     warm_start : bool, default=False
         Start from the previous fit's parameters when their shapes match.
+    solver : {"lbfgs", "adam"}, default="lbfgs"
+        ``"lbfgs"``: full-batch L-BFGS on ``n_corruptions`` noisy copies drawn
+        once (a deterministic objective; fast and exact on data that fits in
+        memory). ``"adam"``: minibatch Adam, with fresh noise for every batch.
+        Its memory is set by ``batch_size``, not by the data. ``max_iter`` then
+        counts epochs, and training stops when the objective has not improved
+        by ``tol`` (relative) for ``n_iter_no_change`` epochs.
+    batch_size : int or "auto", default="auto"
+        Rows per Adam minibatch (``"auto"``: ``min(200, n_samples)``). Used by
+        ``solver="adam"`` and :meth:`partial_fit`.
+    learning_rate_init : float, default=1e-3
+        Adam's step size, for ``solver="adam"`` and :meth:`partial_fit`.
+    shuffle : bool, default=True
+        Visit the rows in a new random order every epoch (Adam only).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows. Stop when their objective
+        (on noise drawn once) stops improving, and keep the best epoch's
+        parameters (Adam only).
+    validation_fraction : float, default=0.1
+        Share of the rows held out when ``early_stopping``.
+    n_iter_no_change : int, default=10
+        Epochs without a relative improvement of ``tol`` before Adam stops.
     mle_steps : int, default=0
         Maximum-likelihood refinement after score matching, a step beyond the
         paper: this many Adam steps on the mean log-likelihood, whose gradient is
@@ -178,6 +200,13 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         random_state=None,
         verbose=0,
         warm_start=False,
+        solver="lbfgs",
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
         n_ais_chains=256,
         n_ais_steps=2000,
         mle_steps=0,
@@ -194,6 +223,13 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            solver=solver,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
         )
         self.n_ais_chains = n_ais_chains
         self.n_ais_steps = n_ais_steps
@@ -207,7 +243,23 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     def __sklearn_is_fitted__(self):
         # Fitted means normalised: the parameters alone (left by an interrupted
         # fit, for warm_start) do not give score_samples.
-        return hasattr(self, "log_partition_")
+        return (
+            hasattr(self, "log_partition_")
+            or getattr(self, "_pending_log_partition", None) is not None
+        )
+
+    def _after_partial_fit(self, X):
+        # AIS costs seconds; a stream of partial_fit calls should not pay it
+        # per call. log Z is estimated on the first call that needs it, and
+        # far_mass_ against (up to 2000 of) the last batch's rows.
+        self._pending_log_partition = np.array(X[:2000], copy=True)
+
+    def _ensure_log_partition(self):
+        """Estimate log Z now if partial_fit left it pending."""
+        pending = getattr(self, "_pending_log_partition", None)
+        if pending is not None:
+            self._estimate_log_partition(pending, self._stream)
+            self._pending_log_partition = None
 
     def _after_fit(self, X, rng):
         if self.mle_steps:
@@ -224,6 +276,9 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
             self.components_, self.intercept_hidden_, self.intercept_visible_ = (
                 p.astype(dtype) for p in refined
             )
+        self._estimate_log_partition(X, rng)
+
+    def _estimate_log_partition(self, X, rng):
         # Estimated once here, with the fit's own random stream, so that
         # score_samples and score are deterministic and cheap afterwards.
         chains, log_w, _ = anneal(
@@ -249,7 +304,8 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
                 f"n_components (now {self.n_components}) or raise sigma (now "
                 f"{self.sigma}).",
                 UserWarning,
-                stacklevel=4,  # fit's caller: past _after_fit, fit, _fit_context
+                stacklevel=5,  # fit's caller: past the estimate, _after_fit, fit
+                # and _fit_context
             )
         if self.log_partition_std_ > 0.1:
             warnings.warn(
@@ -270,6 +326,8 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
 
         ``log Z`` is the AIS estimate ``log_partition_`` made at the end of
         ``fit``; its standard error ``log_partition_std_`` is shared by every row.
+        After :meth:`partial_fit`, log Z is estimated on the first call that needs
+        it.
 
         Parameters
         ----------
@@ -282,6 +340,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
             ``-E(x) - log_partition_``.
         """
         log_density = -self.energy(X)
+        self._ensure_log_partition()
         log_density -= log_density.dtype.type(self.log_partition_)
         return log_density
 

@@ -1,0 +1,266 @@
+"""Minibatch training: solver="adam", partial_fit and their agreement with L-BFGS."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_moons
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM
+from sklearn_dsm._base import corrupt
+from sklearn_dsm._minibatch import AdamState
+from sklearn_dsm._objectives import OBJECTIVES, dsm_objective
+
+ESTIMATORS = [DenoisingAutoencoder, ScoreMatchingEBM]
+SIGMA, ALPHA = 0.3, 0.1
+
+
+@pytest.fixture(scope="module")
+def moons():
+    X, _ = make_moons(300, noise=0.08, random_state=0)
+    return StandardScaler().fit_transform(X)
+
+
+def _expected_objective(est, X, n_draws=200):
+    """J_DSM plus the penalty, with the expectation over the noise taken by
+    n_draws fresh draws per row (the same draws for every model compared)."""
+    X_noisy = corrupt(X, SIGMA, n_draws, np.random.RandomState(123))
+    W = est.components_
+    value = dsm_objective(
+        W, est.intercept_hidden_, est.intercept_visible_, X_noisy, X, SIGMA
+    )[0]
+    return value + 0.5 * ALPHA * float(np.vdot(W, W))
+
+
+def _adam(**params):
+    defaults = dict(
+        n_components=8,
+        sigma=SIGMA,
+        alpha=ALPHA,
+        objective="dsm",
+        solver="adam",
+        learning_rate_init=0.01,
+        batch_size=64,
+        n_corruptions=4,
+        n_iter_no_change=10**6,
+        random_state=0,
+    )
+    return DenoisingAutoencoder(**{**defaults, **params})
+
+
+def test_adam_reaches_the_lbfgs_optimum_within_half_a_percent(moons):
+    """Minibatch Adam with fresh noise minimises the expected objective that
+    L-BFGS minimises on 50 fixed draws per row. On the same 200 fresh draws
+    per row, Adam's optimum is within 0.5% of L-BFGS's. Stopped after 50
+    epochs instead of 1500, it is not, so the tolerance can tell them apart."""
+    reference = DenoisingAutoencoder(
+        8,
+        sigma=SIGMA,
+        alpha=ALPHA,
+        objective="dsm",
+        n_corruptions=50,
+        max_iter=2000,
+        tol=1e-10,
+        random_state=0,
+    ).fit(moons)
+    j_ref = _expected_objective(reference, moons)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        adam = _adam(max_iter=1500).fit(moons)
+        short = _adam(max_iter=50).fit(moons)
+    assert adam.n_iter_ == 1500 and len(adam.loss_curve_) == 1500
+    gap = (_expected_objective(adam, moons) - j_ref) / abs(j_ref)
+    assert abs(gap) < 0.005, gap
+    short_gap = (_expected_objective(short, moons) - j_ref) / abs(j_ref)
+    assert short_gap > 0.005, short_gap
+
+
+def test_fit_adam_is_a_sequence_of_partial_fits(moons):
+    """One partial_fit call is one epoch of fit(solver="adam"), with the random
+    stream and the Adam state carried across calls. So E calls on the whole
+    data give fit's parameters bit for bit; and after the first, an epoch
+    delivered as a stream of consecutive batches is the same epoch."""
+    epochs = 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = _adam(max_iter=epochs, shuffle=False).fit(moons)
+    streamed = _adam(shuffle=False)
+    streamed.partial_fit(moons)  # initialises from all rows, as fit does
+    for _ in range(epochs - 1):
+        for start in range(0, len(moons), 64):  # batch_size rows per call
+            streamed.partial_fit(moons[start : start + 64])
+    np.testing.assert_array_equal(streamed.components_, fitted.components_)
+    np.testing.assert_array_equal(streamed.intercept_hidden_, fitted.intercept_hidden_)
+    np.testing.assert_array_equal(
+        streamed.intercept_visible_, fitted.intercept_visible_
+    )
+    # With shuffling, whole-data calls still replay fit exactly.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = _adam(max_iter=epochs).fit(moons)
+    replay = _adam()
+    for _ in range(epochs):
+        replay.partial_fit(moons)
+    np.testing.assert_array_equal(replay.components_, fitted.components_)
+    assert replay.n_iter_ == epochs and len(replay.loss_curve_) == epochs
+
+
+def test_a_stream_initialised_from_its_first_batch_reaches_the_same_objective(moons):
+    """The only difference left between a stream and fit(solver="adam") is the
+    initialisation from the first batch instead of all rows. Over 4 seeds the
+    two reach the same expected objective to within 1%."""
+    gaps = []
+    for seed in range(4):
+        order = np.random.RandomState(seed).permutation(len(moons))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted = _adam(max_iter=300, random_state=seed).fit(moons)
+        stream = _adam(random_state=seed)
+        for _ in range(300):
+            for batch in np.array_split(moons[order], 3):
+                stream.partial_fit(batch)
+        gaps.append(
+            _expected_objective(stream, moons) / _expected_objective(fitted, moons) - 1
+        )
+    assert np.max(np.abs(gaps)) < 0.01, gaps
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_partial_fit_every_objective_lowers_the_loss_and_keeps_float32(
+    moons, objective, Estimator
+):
+    params = dict(
+        n_components=8,
+        sigma=SIGMA,
+        objective=objective,
+        learning_rate_init=0.01,
+        random_state=0,
+    )
+    if Estimator is ScoreMatchingEBM:
+        params.update(n_ais_chains=32, n_ais_steps=200)
+    est = Estimator(**params)
+    X32 = moons.astype(np.float32)
+    assert est.partial_fit(X32) is est
+    first = est.loss_
+    for _ in range(30):
+        est.partial_fit(X32)
+    assert est.loss_ < first
+    assert est.components_.dtype == np.float32
+    assert est.transform(X32).dtype == np.float32
+    assert est.n_iter_ == 31 and len(est.loss_curve_) == 31
+
+
+def test_partial_fit_refines_a_fitted_model(moons):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = DenoisingAutoencoder(
+            8,
+            sigma=SIGMA,
+            alpha=ALPHA,
+            objective="dsm",
+            n_corruptions=5,
+            max_iter=15,
+            random_state=0,
+        ).fit(moons)
+    before = _expected_objective(est, moons)
+    W = est.components_.copy()
+    est.set_params(learning_rate_init=3e-3)
+    for _ in range(100):
+        est.partial_fit(moons)
+    # It moved from the fitted parameters, not from a fresh initialisation...
+    assert np.linalg.norm(est.components_ - W) < 0.5 * np.linalg.norm(W)
+    # ... and improved on 15 L-BFGS iterations.
+    assert _expected_objective(est, moons) < before
+
+
+def test_ebm_partial_fit_defers_log_z_until_needed(moons):
+    ebm = ScoreMatchingEBM(
+        8,
+        sigma=0.5,
+        n_ais_chains=64,
+        n_ais_steps=300,
+        learning_rate_init=0.01,
+        random_state=0,
+    )
+    for _ in range(20):
+        ebm.partial_fit(moons)
+    assert not hasattr(ebm, "log_partition_")  # no AIS per call
+    log_p = ebm.score_samples(moons)  # estimated now, once
+    assert np.isfinite(ebm.log_partition_) and ebm.log_partition_std_ < 0.1
+    np.testing.assert_allclose(log_p, -ebm.energy(moons) - ebm.log_partition_)
+    z = ebm.log_partition_
+    ebm.score_samples(moons)
+    assert ebm.log_partition_ == z  # cached until the next partial_fit
+    ebm.partial_fit(moons)
+    assert not hasattr(ebm, "log_partition_")
+    # The stream and the Adam state survive pickling mid-stream.
+    clone = pickle.loads(pickle.dumps(ebm))
+    ebm.partial_fit(moons)
+    clone.partial_fit(moons)
+    np.testing.assert_array_equal(clone.components_, ebm.components_)
+
+
+def test_early_stopping_keeps_the_best_validated_epoch(moons):
+    est = _adam(
+        max_iter=400,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=20,
+        tol=1e-4,
+    ).fit(moons)
+    curve = est.validation_loss_curve_
+    assert est.n_iter_ < 400 and len(curve) == est.n_iter_
+    assert est.best_validation_loss_ == min(curve)
+    # The kept parameters are those of the best epoch, not of the last one.
+    assert np.argmin(curve) < len(curve) - 1
+
+
+def test_adam_without_convergence_warns_and_names_the_knobs(moons):
+    with pytest.warns(ConvergenceWarning, match="max_iter=3 epochs.*n_iter_no_change"):
+        _adam(max_iter=3, n_iter_no_change=10).fit(moons)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"solver": "sgd"}, "'solver' parameter"),
+        ({"batch_size": 0}, "'batch_size' parameter"),
+        ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter"),
+        ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
+        ({"n_iter_no_change": 0}, "'n_iter_no_change' parameter"),
+    ],
+)
+def test_invalid_minibatch_hyperparameters_are_named(moons, params, match):
+    with pytest.raises(ValueError, match=match):
+        _adam(**params).fit(moons)
+    with pytest.raises(ValueError, match=match):
+        _adam(**params).partial_fit(moons)
+
+
+def test_partial_fit_checks_the_feature_count(moons):
+    est = _adam().partial_fit(moons)
+    with pytest.raises(ValueError, match="X has 3 features.*expecting 2"):
+        est.partial_fit(np.zeros((5, 3)))
+
+
+def test_adam_state_matches_the_textbook_update():
+    """Two steps of AdamState against Kingma & Ba's Algorithm 1, written out.
+    (The efficient form's epsilon is the algorithm's eps / sqrt(1 - beta_2^t).)"""
+    rng = np.random.RandomState(0)
+    theta, g1, g2 = rng.normal(size=(3, 4))
+    state = AdamState(4, learning_rate=0.1)
+    got = state.step(state.step(theta.copy(), g1), g2)
+    m = v = np.zeros(4)
+    expected = theta.copy()
+    for t, g in enumerate((g1, g2), start=1):
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g**2
+        m_hat, v_hat = m / (1 - 0.9**t), v / (1 - 0.999**t)
+        expected = expected - 0.1 * m_hat / (
+            np.sqrt(v_hat) + 1e-8 / np.sqrt(1 - 0.999**t)
+        )
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
