@@ -131,11 +131,18 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     intercept_visible_ : ndarray of shape (n_features,)
         Visible biases c.
     n_iter_ : int
-        Number of L-BFGS iterations run.
+        Number of L-BFGS iterations run; for ``solver="adam"`` the number of
+        epochs, and after :meth:`partial_fit` the number of calls.
     loss_ : float
-        Final value of the objective (penalty included).
+        Final value of the objective (penalty included). With Adam, the mean
+        over the last epoch's minibatches, each with its own noise.
     loss_curve_ : list of float
-        Objective after each L-BFGS iteration.
+        Objective after each L-BFGS iteration (or each Adam epoch).
+    validation_loss_curve_ : list of float
+        Objective on the held-out rows after each epoch; only with
+        ``solver="adam"`` and ``early_stopping=True``.
+    best_validation_loss_ : float
+        Its minimum, reached by the kept parameters; only with early stopping.
     log_partition_ : float
         AIS estimate of ``log Z(theta) = log integral exp(-E(x)) dx``.
     log_partition_std_ : float
