@@ -264,3 +264,8 @@ def test_adam_state_matches_the_textbook_update():
             np.sqrt(v_hat) + 1e-8 / np.sqrt(1 - 0.999**t)
         )
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_early_stopping_that_leaves_no_training_rows_is_refused(moons):
+    with pytest.raises(ValueError, match="validation_fraction=0.9 leaves no"):
+        _adam(early_stopping=True, validation_fraction=0.9).fit(moons[:2])
