@@ -72,5 +72,7 @@ for ax, (title, search) in zip(axes, searches.items(), strict=True):
     print(f"{title}: chose sigma = {best}; test score {test:.3f}")
 axes[0].set_ylabel("cross-validated score (higher is better)")
 fig.tight_layout()
-fig.savefig(Path(__file__).with_name("plot_choose_sigma.png"))
+# Saved next to this script when run directly; the gallery keeps its own.
+if "__file__" in globals():
+    fig.savefig(Path(__file__).with_name("plot_choose_sigma.png"))
 plt.show()

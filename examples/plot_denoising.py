@@ -87,5 +87,7 @@ fig.suptitle(
     f"{len(X_test)} test digits)"
 )
 fig.tight_layout()
-fig.savefig(Path(__file__).with_name("plot_denoising.png"))
+# Saved next to this script when run directly; the gallery keeps its own.
+if "__file__" in globals():
+    fig.savefig(Path(__file__).with_name("plot_denoising.png"))
 plt.show()

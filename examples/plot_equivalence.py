@@ -133,6 +133,8 @@ ax2.set_title(
 )
 fig2.tight_layout()
 
-for name, figure in (("fields", fig), ("path", fig2)):
-    figure.savefig(Path(__file__).with_name(f"plot_equivalence_{name}.png"))
+# Saved next to this script when run directly; the gallery keeps its own.
+if "__file__" in globals():
+    for name, figure in (("fields", fig), ("path", fig2)):
+        figure.savefig(Path(__file__).with_name(f"plot_equivalence_{name}.png"))
 plt.show()

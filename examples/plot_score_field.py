@@ -71,5 +71,7 @@ ax.set_ylabel("x2 (standardised)")
 ax.set_title("ScoreMatchingEBM on two moons: density, sigma^2 x score, samples")
 ax.legend(loc="lower left")
 fig.tight_layout()
-fig.savefig(Path(__file__).with_name("plot_score_field.png"))
+# Saved next to this script when run directly; the gallery keeps its own.
+if "__file__" in globals():
+    fig.savefig(Path(__file__).with_name("plot_score_field.png"))
 plt.show()

@@ -106,9 +106,9 @@ class DenoisingAutoencoder(_BaseDSM):
     best_validation_loss_ : float
         Its minimum, reached by the kept parameters; only with early stopping.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
@@ -193,5 +193,14 @@ class DenoisingAutoencoder(_BaseDSM):
         -------
         score : float
             ``-mean(|Psi(x)|^2 / 2 + tr dPsi/dx(x))``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> bool(np.isclose(dae.score(X), -dae.hyvarinen_score(X)))
+        True
         """
         return -self.hyvarinen_score(X)

@@ -194,6 +194,15 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         self : object
             The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> dae.n_iter_ > 0, dae.components_.shape
+        (True, (4, 2))
         """
         self._check_objective_and_corruptions()
         X = validate_data(self, X, dtype=_FLOAT_DTYPES, ensure_min_samples=2)
@@ -485,6 +494,17 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         self : object
             The updated estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> rng = np.random.RandomState(0)
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0)
+        >>> for _ in range(5):
+        ...     dae = dae.partial_fit(rng.normal(size=(50, 2)))
+        >>> dae.n_iter_
+        5
         """
         self._check_objective_and_corruptions()
         first = not hasattr(self, "components_")
@@ -542,6 +562,16 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         H : ndarray of shape (n_samples, n_components)
             Hidden-unit activations, in the dtype of ``X`` (float32 or float64).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> H = dae.transform(X[:3])
+        >>> H.shape, bool(((H > 0) & (H < 1)).all())
+        ((3, 4), True)
         """
         X = self._validate(X)
         return _model.hidden(X, self.components_, self.intercept_hidden_)
@@ -558,6 +588,16 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         X_original : ndarray of shape (n_samples, n_features)
             The decoded rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> R = dae.inverse_transform(dae.transform(X[:3]))
+        >>> bool(np.allclose(R, dae.denoise(X[:3])))
+        True
         """
         check_is_fitted(self)
         H = check_array(X, dtype=_FLOAT_DTYPES)
@@ -572,7 +612,16 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
 
     @property
     def n_components_(self):
-        """Number of hidden units H of the fitted model."""
+        """Number of hidden units H of the fitted model.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(50, 2))
+        >>> DenoisingAutoencoder(n_components=3, max_iter=5).fit(X).n_components_
+        3
+        """
         return self.components_.shape[0]
 
     def denoise(self, X):
@@ -587,6 +636,16 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         X_denoised : ndarray of shape (n_samples, n_features)
             ``sigmoid(X W^T + b) W + c``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> step = dae.denoise(X[:3]) - X[:3]
+        >>> bool(np.allclose(step, dae.sigma_**2 * dae.score_function(X[:3])))
+        True
         """
         X = self._validate(X)
         return _model.reconstruct(X, *self._params)
@@ -603,6 +662,15 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         E : ndarray of shape (n_samples,)
             ``-(<c, x> - |x|^2 / 2 + sum_i softplus(W_i x + b_i)) / sigma^2``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> bool(np.allclose(dae.energy(X[:3]), -dae.score_samples(X[:3])))
+        True
         """
         X = self._validate(X)
         return _model.energy(X, *self._params, self.sigma_)
@@ -619,6 +687,15 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         Psi : ndarray of shape (n_samples, n_features)
             ``(sigmoid(X W^T + b) W + c - X) / sigma^2``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> dae.score_function(X[:3]).shape
+        (3, 2)
         """
         X = self._validate(X)
         return _model.score(X, *self._params, self.sigma_)
@@ -638,6 +715,15 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         log_density : ndarray of shape (n_samples,)
             ``-E(x)``: the log-density up to the constant ``log Z(theta)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> dae.score_samples(X[:3]).shape
+        (3,)
         """
         return -self.energy(X)
 
@@ -657,6 +743,15 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         loss : float
             The mean Hyvarinen loss, the ISM objective with ``n_corruptions=0``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> bool(np.isclose(dae.hyvarinen_score(X), -dae.score(X)))
+        True
         """
         X = self._validate(X)
         return float(np.mean(_model.hyvarinen_loss(X, *self._params, self.sigma_)))
@@ -684,6 +779,15 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         -------
         X : ndarray of shape (n_samples, n_features)
             Draws from the model, in the dtype of the fitted parameters.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> dae.sample(5, random_state=0).shape
+        (5, 2)
         """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:

@@ -155,9 +155,9 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         ``fit`` warns, naming ``alpha``, ``n_components`` and ``sigma``, when it
         exceeds 0.05.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
@@ -345,6 +345,17 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         -------
         log_density : ndarray of shape (n_samples,)
             ``-E(x) - log_partition_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import ScoreMatchingEBM
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> ebm = ScoreMatchingEBM(n_components=4, sigma=0.5, n_ais_steps=300,
+        ...                        random_state=0).fit(X)
+        >>> log_p = ebm.score_samples(X[:3])
+        >>> bool(np.allclose(log_p, -ebm.energy(X[:3]) - ebm.log_partition_))
+        True
         """
         log_density = -self.energy(X)
         self._ensure_log_partition()
@@ -368,5 +379,15 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         -------
         score : float
             ``mean(log p(x))`` in nats per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import ScoreMatchingEBM
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> ebm = ScoreMatchingEBM(n_components=4, sigma=0.5, n_ais_steps=300,
+        ...                        random_state=0).fit(X)
+        >>> bool(np.isclose(ebm.score(X), ebm.score_samples(X).mean()))
+        True
         """
         return float(np.mean(self.score_samples(X)))
