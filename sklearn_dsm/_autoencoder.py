@@ -75,7 +75,9 @@ class DenoisingAutoencoder(_BaseDSM):
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows. Stop when their objective
         (on noise drawn once) stops improving, and keep the best epoch's
-        parameters (Adam only).
+        parameters (Adam only). As in ``MLPRegressor``, ``n_iter_`` and
+        ``loss_`` still describe the last epoch run; ``best_validation_loss_``
+        is the kept parameters' validation loss.
     validation_fraction : float, default=0.1
         Share of the rows held out when ``early_stopping``.
     n_iter_no_change : int, default=10

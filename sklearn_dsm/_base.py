@@ -5,6 +5,7 @@ this module validates input, draws the corruption, runs L-BFGS and stores the
 fitted parameters.
 """
 
+import copy
 import time
 import warnings
 from numbers import Integral, Real
@@ -209,8 +210,23 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         # A fit starts afresh: no optimiser state or stream from partial_fit.
         for name in _PARTIAL_FIT_STATE:
             self.__dict__.pop(name, None)
-        if self.solver == "adam":
-            return self._fit_adam(X)
+        try:
+            if self.solver == "adam":
+                self._fit_adam(X)
+            else:
+                self._fit_lbfgs(X)
+        except BaseException as exc:
+            # Never leave a half-written estimator (validate_data has already
+            # set this fit's n_features_in_). Ctrl-C after a whole iterate was
+            # stored keeps it, for warm_start; anything else forgets the fit.
+            kept = self.__dict__.pop("_kept_iterate", False)
+            if not (kept and isinstance(exc, KeyboardInterrupt)):
+                self._forget_fit()
+            raise
+        self.__dict__.pop("_kept_iterate", None)
+        return self
+
+    def _fit_lbfgs(self, X):
         n_features = X.shape[1]
         sigma = float(self.sigma)
         rng = check_random_state(self.random_state)
@@ -256,8 +272,11 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         start = time.perf_counter()
 
         def callback(intermediate_result):
+            x = np.array(intermediate_result.x)
             loss_curve.append(intermediate_result.fun * units)
-            last_iterate[:] = [np.array(intermediate_result.x)]
+            # One assignment, so that Ctrl-C never splits an iterate from its
+            # loss and count.
+            last_iterate[:] = [x, loss_curve[-1], len(loss_curve)]
             if self.verbose:
                 print(
                     f"[{type(self).__name__}] iteration {len(loss_curve)}, "
@@ -281,17 +300,14 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         except KeyboardInterrupt as exc:
             # Ctrl-C mid-fit: keep the last completed iterate, which is a whole
             # and consistent model, so that warm_start can continue from it;
-            # with no completed iterate, leave the estimator unfitted.
+            # with no completed iterate, fit() leaves the estimator unfitted.
             if not last_iterate:
-                self._forget_fit()
                 raise
             interrupt = exc
-            theta, loss, n_iter = last_iterate[0], loss_curve[-1], len(loss_curve)
+            theta, loss, n_iter = last_iterate
+            del loss_curve[n_iter:]
 
         if not (np.all(np.isfinite(theta)) and np.isfinite(loss)):
-            # Never leave a half-written model: a previous fit's parameters
-            # beside this fit's n_features_in_ would be silently inconsistent.
-            self._forget_fit()
             raise FloatingPointError(
                 f"{type(self).__name__} diverged: the fitted parameters are not "
                 f"finite. Standardise X (e.g. StandardScaler), increase alpha "
@@ -303,32 +319,23 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 f"the relative decrease of the objective fell below "
                 f"tol={self.tol}. Increase max_iter or tol, or standardise X.",
                 ConvergenceWarning,
-                stacklevel=3,  # the user's call, past _fit_context
+                stacklevel=4,  # the user's call: past _fit_lbfgs, fit, _fit_context
             )
 
-        # Drop whatever a previous fit left (the EBM's log Z, say) before
-        # writing this one, so that no attribute ever describes other parameters.
-        self._forget_fit(keep=("n_features_in_", "feature_names_in_"))
-        W, b, c = unpack(theta, n_components, n_features, dtype)
-        self.sigma_ = sigma
-        self.components_ = W.copy()
-        self.intercept_hidden_ = b.copy()
-        self.intercept_visible_ = c.copy()
-        self.n_iter_ = n_iter
-        self.loss_ = loss
-        self.loss_curve_ = loss_curve or [self.loss_]
+        self._store_params(theta, n_features, dtype, n_iter, loss, loss_curve or [loss])
         if interrupt is not None:
-            warnings.warn(
-                f"{type(self).__name__}.fit was interrupted after {n_iter} "
-                f"L-BFGS iterations; the estimator holds that iterate"
-                f"{self._interrupted_note}. Fit again with warm_start=True to "
-                f"continue from it.",
-                UserWarning,
-                stacklevel=3,
-            )
+            self._warn_interrupted(n_iter, "L-BFGS iterations")
             raise interrupt
         self._after_fit(X, rng)
-        return self
+
+    def _warn_interrupted(self, n_done, what):
+        warnings.warn(
+            f"{type(self).__name__}.fit was interrupted after {n_done} {what}; "
+            f"the estimator holds that iterate{self._interrupted_note}. Fit "
+            f"again with warm_start=True to continue from it.",
+            UserWarning,
+            stacklevel=5,  # the user's call: past this, _fit_*, fit, _fit_context
+        )
 
     # What an interrupted fit leaves undone; the EBM overrides it.
     _interrupted_note = ""
@@ -374,6 +381,8 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         self.n_iter_ = n_iter
         self.loss_ = loss
         self.loss_curve_ = list(loss_curve)
+        # A whole model is stored: Ctrl-C from here on keeps it (see fit).
+        self._kept_iterate = True
 
     def _epoch_kwargs(self, shape):
         return dict(
@@ -415,50 +424,65 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         loss_curve, val_curve = [], []
         best, best_theta, stalled = np.inf, theta.copy(), 0
         start = time.perf_counter()
-        for epoch in range(1, self.max_iter + 1):
-            loss = units * adam_epoch(
-                theta, X_train, optimizer, batch_size=batch_size, rng=rng, **kwargs
-            )
-            loss_curve.append(loss)
-            monitored = loss
-            if X_val is not None:
-                monitored = (
-                    units
-                    * batch_objective(
-                        theta,
-                        X_val,
-                        kwargs["objective"],
-                        sigma,
-                        kwargs["alpha"],
-                        self.n_corruptions,
-                        np.random.RandomState(val_seed),
-                        shape,
-                    )[0]
+        done, interrupt = [], None
+        try:
+            for epoch in range(1, self.max_iter + 1):
+                loss = units * adam_epoch(
+                    theta, X_train, optimizer, batch_size=batch_size, rng=rng, **kwargs
                 )
-                val_curve.append(monitored)
-            if self.verbose:
-                print(
-                    f"[{type(self).__name__}] epoch {epoch}, {self.objective} "
-                    f"objective = {loss:.8g}"
-                    + (f", validation = {monitored:.8g}" if val_curve else "")
-                    + f", elapsed = {time.perf_counter() - start:.2f} s"
-                )
-            if monitored < best - self.tol * abs(best) or not np.isfinite(best):
-                best, best_theta, stalled = monitored, theta.copy(), 0
+                # One assignment: Ctrl-C never splits an epoch's parameters
+                # from its loss and count.
+                done[:] = [theta.copy(), loss, epoch]
+                loss_curve.append(loss)
+                monitored = loss
+                if X_val is not None:
+                    monitored = (
+                        units
+                        * batch_objective(
+                            theta,
+                            X_val,
+                            kwargs["objective"],
+                            sigma,
+                            kwargs["alpha"],
+                            self.n_corruptions,
+                            np.random.RandomState(val_seed),
+                            shape,
+                        )[0]
+                    )
+                    val_curve.append(monitored)
+                if self.verbose:
+                    print(
+                        f"[{type(self).__name__}] epoch {epoch}, {self.objective} "
+                        f"objective = {loss:.8g}"
+                        + (f", validation = {monitored:.8g}" if val_curve else "")
+                        + f", elapsed = {time.perf_counter() - start:.2f} s"
+                    )
+                if monitored < best - self.tol * abs(best) or not np.isfinite(best):
+                    best, best_theta, stalled = monitored, theta.copy(), 0
+                else:
+                    stalled += 1
+                if stalled >= self.n_iter_no_change:
+                    break
             else:
-                stalled += 1
-            if stalled >= self.n_iter_no_change:
-                break
-        else:
-            warnings.warn(
-                f"Adam stopped at max_iter={self.max_iter} epochs while the "
-                f"{'validation' if val_curve else 'training'} objective was still "
-                f"improving by more than tol={self.tol} (relative) within "
-                f"n_iter_no_change={self.n_iter_no_change} epochs. Increase "
-                f"max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+                warnings.warn(
+                    f"Adam stopped at max_iter={self.max_iter} epochs while the "
+                    f"{'validation' if val_curve else 'training'} objective was still "
+                    f"improving by more than tol={self.tol} (relative) within "
+                    f"n_iter_no_change={self.n_iter_no_change} epochs. Increase "
+                    f"max_iter or tol.",
+                    ConvergenceWarning,
+                    stacklevel=4,  # the user's call: past _fit_adam, fit, _fit_context
+                )
+        except KeyboardInterrupt as exc:
+            if not done:
+                raise
+            interrupt = exc
+            theta, _, epoch = done
+            del loss_curve[epoch:], val_curve[epoch:]
+            best_theta = theta  # keep the last whole epoch, not the best one
+            if len(val_curve) < epoch:  # stopped before validating it
+                val_curve = []
+            best = val_curve[-1] if val_curve else best
         if X_val is not None:
             theta = best_theta  # as MLPRegressor: the best validated epoch
         self._store_params(
@@ -467,8 +491,10 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         if val_curve:
             self.validation_loss_curve_ = val_curve
             self.best_validation_loss_ = float(best)
+        if interrupt is not None:
+            self._warn_interrupted(epoch, "Adam epochs")
+            raise interrupt
         self._after_fit(X, rng)
-        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -507,8 +533,24 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         5
         """
         self._check_objective_and_corruptions()
-        first = not hasattr(self, "components_")
+        # A first call, or a new n_components, (re)initialises from this batch.
+        first = (
+            not hasattr(self, "components_")
+            or self.components_.shape[0] != self.n_components
+        )
         X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=first)
+        try:
+            self._partial_fit_validated(X, first)
+        except BaseException:
+            # Nothing is stored until the epoch is done, so a later call that
+            # fails (or is interrupted) leaves the previous state whole; a
+            # first call must not leave this batch's n_features_in_ behind.
+            if first:
+                self._forget_fit()
+            raise
+        return self
+
+    def _partial_fit_validated(self, X, first):
         n_features = X.shape[1]
         shape = (self.n_components, n_features)
         if first or not hasattr(self, "_stream"):
@@ -518,9 +560,14 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         else:
             params = self._params
         theta = pack(*params).copy()
+        # The Adam state is updated on a copy, and kept only if the epoch
+        # completes. learning_rate_init applies from this call on.
         optimizer = getattr(self, "_optimizer", None)
-        if optimizer is None or optimizer.m.size != theta.size:
+        if first or optimizer is None or optimizer.m.size != theta.size:
             optimizer = AdamState(theta.size, self.learning_rate_init)
+        else:
+            optimizer = copy.deepcopy(optimizer)
+            optimizer.learning_rate = self.learning_rate_init
         units = _loss_units(self.objective, float(self.sigma))
         loss = units * adam_epoch(
             theta,
@@ -533,9 +580,9 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         n_iter = 1 if first else self.n_iter_ + 1
         curve = ([] if first else self.loss_curve_) + [loss]
         self._store_params(theta, n_features, X.dtype, n_iter, loss, curve)
+        self.__dict__.pop("_kept_iterate", None)
         self._optimizer = optimizer
         self._after_partial_fit(X)
-        return self
 
     # ------------------------------------------------------------ inference
     def _validate(self, X):

@@ -1,6 +1,7 @@
 """The energy-based (density) face of the model."""
 
 import warnings
+import zlib
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,10 +11,13 @@ from sklearn.utils._param_validation import Interval
 from ._base import _BaseDSM
 from ._diagnostics import far_mass
 from ._mle import refine_by_likelihood
+from ._params import pack
 from ._sampling import anneal, log_partition_from_weights
 
 # A model equal to the smoothed data density scores 0.1% (see noise_radius);
 # 5% far from the data is beyond any sampling error of the AIS end points.
+# Attributes that partial_fit defers to their first use.
+_DEFERRED = ("log_partition_", "log_partition_std_", "far_mass_")
 _FAR_MASS_WARNING = 0.05
 
 
@@ -91,7 +95,9 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows. Stop when their objective
         (on noise drawn once) stops improving, and keep the best epoch's
-        parameters (Adam only).
+        parameters (Adam only). As in ``MLPRegressor``, ``n_iter_`` and
+        ``loss_`` still describe the last epoch run; ``best_validation_loss_``
+        is the kept parameters' validation loss.
     validation_fraction : float, default=0.1
         Share of the rows held out when ``early_stopping``.
     n_iter_no_change : int, default=10
@@ -251,22 +257,41 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         # Fitted means normalised: the parameters alone (left by an interrupted
         # fit, for warm_start) do not give score_samples.
         return (
-            hasattr(self, "log_partition_")
-            or getattr(self, "_pending_log_partition", None) is not None
+            "log_partition_" in self.__dict__
+            or self.__dict__.get("_pending_log_partition") is not None
         )
 
     def _after_partial_fit(self, X):
         # AIS costs seconds; a stream of partial_fit calls should not pay it
-        # per call. log Z is estimated on the first call that needs it, and
-        # far_mass_ against (up to 2000 of) the last batch's rows.
+        # per call. log Z is estimated on the first use of log_partition_,
+        # log_partition_std_ or far_mass_ (score_samples and score use it),
+        # and far_mass_ against (up to 2000 of) the last batch's rows.
         self._pending_log_partition = np.array(X[:2000], copy=True)
 
     def _ensure_log_partition(self):
-        """Estimate log Z now if partial_fit left it pending."""
-        pending = getattr(self, "_pending_log_partition", None)
+        """Estimate log Z now if partial_fit left it pending.
+
+        The AIS draws come from a generator seeded by the parameters' bytes,
+        not from the training stream: scoring between partial_fit calls never
+        changes training, and one model always gets one log Z.
+        """
+        pending = self.__dict__.get("_pending_log_partition")
         if pending is not None:
-            self._estimate_log_partition(pending, self._stream)
+            seed = zlib.crc32(pack(*self._params).tobytes())
+            self._estimate_log_partition(pending, np.random.RandomState(seed))
             self._pending_log_partition = None
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: the deferred log Z attributes.
+        if (
+            name in _DEFERRED
+            and self.__dict__.get("_pending_log_partition") is not None
+        ):
+            self._ensure_log_partition()
+            return self.__dict__[name]
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}"
+        )
 
     def _after_fit(self, X, rng):
         if self.mle_steps:

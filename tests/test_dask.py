@@ -78,7 +78,10 @@ def test_grid_search_on_a_local_dask_cluster_matches_the_default_backend():
     est = DenoisingAutoencoder(32, max_iter=60, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        local = GridSearchCV(est, grid, cv=3, n_jobs=2).fit(X)
+        # One BLAS thread per fit, as the dask workers have (their nanny
+        # sets it), stated rather than left to the machine's core count.
+        with parallel_backend("loky", inner_max_num_threads=1):
+            local = GridSearchCV(est, grid, cv=3, n_jobs=2).fit(X)
         with (
             distributed.LocalCluster(
                 n_workers=2,

@@ -11,8 +11,9 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM
 from sklearn_dsm._base import corrupt
-from sklearn_dsm._minibatch import AdamState
+from sklearn_dsm._minibatch import AdamState, batch_objective
 from sklearn_dsm._objectives import OBJECTIVES, dsm_objective
+from sklearn_dsm._params import pack
 
 ESTIMATORS = [DenoisingAutoencoder, ScoreMatchingEBM]
 SIGMA, ALPHA = 0.3, 0.1
@@ -178,26 +179,41 @@ def test_partial_fit_refines_a_fitted_model(moons):
 
 
 def test_ebm_partial_fit_defers_log_z_until_needed(moons):
-    ebm = ScoreMatchingEBM(
-        8,
-        sigma=0.5,
-        n_ais_chains=64,
-        n_ais_steps=300,
-        learning_rate_init=0.01,
-        random_state=0,
-    )
-    for _ in range(20):
-        ebm.partial_fit(moons)
-    assert not hasattr(ebm, "log_partition_")  # no AIS per call
+    def stream(score_midway):
+        ebm = ScoreMatchingEBM(
+            8,
+            sigma=0.5,
+            n_ais_chains=64,
+            n_ais_steps=300,
+            learning_rate_init=0.01,
+            random_state=0,
+        )
+        for k in range(20):
+            ebm.partial_fit(moons)
+            if score_midway and k == 10:
+                ebm.score(moons)
+        return ebm
+
+    ebm = stream(score_midway=False)
+    assert "log_partition_" not in vars(ebm)  # no AIS per call
     log_p = ebm.score_samples(moons)  # estimated now, once
     assert np.isfinite(ebm.log_partition_) and ebm.log_partition_std_ < 0.1
     np.testing.assert_allclose(log_p, -ebm.energy(moons) - ebm.log_partition_)
     z = ebm.log_partition_
     ebm.score_samples(moons)
     assert ebm.log_partition_ == z  # cached until the next partial_fit
+    # Scoring mid-stream draws nothing from the training stream: the same
+    # parameters, and (seeded by them) the same log Z.
+    scored = stream(score_midway=True)
+    np.testing.assert_array_equal(scored.components_, ebm.components_)
+    assert scored.log_partition_ == z
+
     ebm.partial_fit(moons)
-    assert not hasattr(ebm, "log_partition_")
+    assert "log_partition_" not in vars(ebm)
+    # The documented attributes stay readable: reading one estimates log Z.
+    assert np.isfinite(ebm.far_mass_) and "log_partition_" in vars(ebm)
     # The stream and the Adam state survive pickling mid-stream.
+    ebm.partial_fit(moons)
     clone = pickle.loads(pickle.dumps(ebm))
     ebm.partial_fit(moons)
     clone.partial_fit(moons)
@@ -215,8 +231,28 @@ def test_early_stopping_keeps_the_best_validated_epoch(moons):
     curve = est.validation_loss_curve_
     assert est.n_iter_ < 400 and len(curve) == est.n_iter_
     assert est.best_validation_loss_ == min(curve)
-    # The kept parameters are those of the best epoch, not of the last one.
+    # The kept parameters are those of the best epoch, not of the last one:
+    # their validation loss, recomputed on the same held-out rows and noise
+    # (the fit's random stream replayed: initial W, split, validation seed),
+    # is the best one.
     assert np.argmin(curve) < len(curve) - 1
+    rng = np.random.RandomState(0)
+    rng.uniform(size=est.components_.shape)  # the initial W
+    order = rng.permutation(len(moons))
+    val_seed = rng.randint(np.iinfo(np.int32).max)
+    X_val = moons[order[: int(np.ceil(0.2 * len(moons)))]]
+    kept = batch_objective(
+        pack(*est._params),
+        X_val,
+        "dsm",
+        SIGMA,
+        ALPHA,
+        4,
+        np.random.RandomState(val_seed),
+        est.components_.shape,
+    )[0]
+    assert kept == pytest.approx(est.best_validation_loss_, rel=1e-12)
+    assert kept < curve[-1]
 
 
 def test_adam_without_convergence_warns_and_names_the_knobs(moons):
@@ -269,3 +305,60 @@ def test_adam_state_matches_the_textbook_update():
 def test_early_stopping_that_leaves_no_training_rows_is_refused(moons):
     with pytest.raises(ValueError, match="validation_fraction=0.9 leaves no"):
         _adam(early_stopping=True, validation_fraction=0.9).fit(moons[:2])
+
+
+def test_a_failed_partial_fit_changes_nothing(moons, monkeypatch):
+    """An epoch that fails (or is interrupted) half way leaves the parameters
+    and the Adam state as they were."""
+    from sklearn_dsm import _minibatch
+
+    est = _adam().partial_fit(moons)
+    before = (est.components_.copy(), est._optimizer.t, est._optimizer.m.copy())
+    real, calls = _minibatch.batch_objective, []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_minibatch, "batch_objective", failing)
+    with pytest.raises(KeyboardInterrupt):
+        est.partial_fit(moons)
+    np.testing.assert_array_equal(est.components_, before[0])
+    assert est._optimizer.t == before[1] and est.n_iter_ == 1
+    np.testing.assert_array_equal(est._optimizer.m, before[2])
+
+
+def test_a_first_partial_fit_that_fails_leaves_the_estimator_unfitted(
+    moons, monkeypatch
+):
+    """validate_data has set n_features_in_ by the time the epoch runs; an
+    interruption then must not leave it behind as a half-fitted estimator."""
+    from sklearn.exceptions import NotFittedError
+
+    from sklearn_dsm import _minibatch
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_minibatch, "batch_objective", interrupted)
+    est = _adam()
+    with pytest.raises(KeyboardInterrupt):
+        est.partial_fit(moons)
+    assert not [k for k in vars(est) if k.endswith("_") and not k.startswith("_")]
+    with pytest.raises(NotFittedError):
+        est.transform(moons)
+
+
+def test_partial_fit_follows_learning_rate_and_n_components_changes(moons):
+    a = _adam().partial_fit(moons)
+    b = _adam().partial_fit(moons)
+    b.set_params(learning_rate_init=0.1)
+    a.partial_fit(moons)
+    b.partial_fit(moons)
+    assert b._optimizer.learning_rate == 0.1
+    assert not np.array_equal(a.components_, b.components_)
+    # A new n_components re-initialises from the batch instead of failing.
+    b.set_params(n_components=3).partial_fit(moons)
+    assert b.components_.shape == (3, 2) and b.n_iter_ == 1
