@@ -8,6 +8,7 @@ fitted parameters.
 import copy
 import time
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,11 +25,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _model
-from ._minibatch import AdamState, adam_epoch, batch_objective
+from ._minibatch import AdamState, adam_epoch
 from ._objectives import (
-    OBJECTIVE_FUNCTIONS,
     OBJECTIVES,
     Workspace,
+    flat_objective,
     objective_target,
 )
 from ._params import pack, unpack
@@ -234,21 +235,9 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         # The noise is drawn first, so that a warm start with the same
         # random_state continues on exactly the objective it stopped on.
         X_noisy = corrupt(X, sigma, self.n_corruptions, rng)
-        warm = (
-            self.warm_start
-            and hasattr(self, "components_")
-            and self.components_.shape == (self.n_components, n_features)
-        )
-        if warm:
-            params = (self.components_, self.intercept_hidden_, self.intercept_visible_)
-        else:
-            params = self._initial_params(X, rng)
+        params = self._warm_params(n_features) or self._initial_params(X, rng)
 
         target = objective_target(self.objective, X, X_noisy, sigma)
-        # dae is optimised as dsm (see _loss_units); everything else as itself.
-        function = OBJECTIVE_FUNCTIONS[
-            "dsm" if self.objective == "dae" else self.objective
-        ]
         units = _loss_units(self.objective, sigma)
         alpha = float(self.alpha)
         dtype = X.dtype
@@ -257,15 +246,17 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
         # One set of scratch buffers for all of L-BFGS's evaluations.
         workspace = Workspace.for_data(X_noisy, n_components)
 
-        def fun(theta):
-            W, b, c = unpack(theta, n_components, n_features, dtype)
-            value, (gW, gb, gc) = function(
-                W, b, c, X_noisy, target, sigma, workspace=workspace
-            )
-            if alpha:
-                value += 0.5 * alpha * float(np.vdot(W, W))
-                gW += dtype.type(alpha) * W
-            return value, pack(gW, gb, gc)
+        # dae is optimised as dsm (see _loss_units); everything else as itself.
+        fun = partial(
+            flat_objective,
+            X_noisy=X_noisy,
+            target=target,
+            objective=self.objective,
+            sigma=sigma,
+            alpha=alpha,
+            shape=(n_components, n_features),
+            workspace=workspace,
+        )
 
         loss_curve = []
         last_iterate = []
@@ -414,9 +405,22 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 )
             order = rng.permutation(n_samples)
             X_val, X_train = X[order[:n_val]], X[order[n_val:]]
-            # The validation loss uses the same noise draws at every epoch, so
-            # its changes are the model's, not the noise's.
+            # The validation loss uses the same noise draws (and so the same
+            # target) at every epoch, so its changes are the model's, not the
+            # noise's; both are made once.
             val_seed = rng.randint(np.iinfo(np.int32).max)
+            val_noisy = corrupt(
+                X_val, sigma, self.n_corruptions, np.random.RandomState(val_seed)
+            )
+            validation_loss = partial(
+                flat_objective,
+                X_noisy=val_noisy,
+                target=objective_target(self.objective, X_val, val_noisy, sigma),
+                objective=self.objective,
+                sigma=sigma,
+                alpha=float(self.alpha),
+                shape=shape,
+            )
         kwargs = self._epoch_kwargs(shape)
         optimizer = AdamState(theta.size, self.learning_rate_init)
         batch_size = self._batch_size(X_train.shape[0])
@@ -436,19 +440,7 @@ class _BaseDSM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
                 loss_curve.append(loss)
                 monitored = loss
                 if X_val is not None:
-                    monitored = (
-                        units
-                        * batch_objective(
-                            theta,
-                            X_val,
-                            kwargs["objective"],
-                            sigma,
-                            kwargs["alpha"],
-                            self.n_corruptions,
-                            np.random.RandomState(val_seed),
-                            shape,
-                        )[0]
-                    )
+                    monitored = units * validation_loss(theta)[0]
                     val_curve.append(monitored)
                 if self.verbose:
                     print(

@@ -11,8 +11,7 @@ algorithm as ``fit`` on the concatenation.
 
 import numpy as np
 
-from ._objectives import OBJECTIVE_FUNCTIONS, objective_target
-from ._params import pack, unpack
+from ._objectives import Workspace, flat_objective, objective_target
 
 
 class AdamState:
@@ -62,7 +61,9 @@ class AdamState:
         return theta
 
 
-def batch_objective(theta, X, objective, sigma, alpha, n_corruptions, rng, shape):
+def batch_objective(
+    theta, X, objective, sigma, alpha, n_corruptions, rng, shape, workspace=None
+):
     """Value and flat gradient of the objective on one freshly corrupted batch.
 
     ``shape`` is (n_components, n_features). The units are score-matching
@@ -72,16 +73,18 @@ def batch_objective(theta, X, objective, sigma, alpha, n_corruptions, rng, shape
     """
     from ._base import corrupt  # _base imports this module
 
-    n_components, n_features = shape
     X_noisy = corrupt(X, sigma, n_corruptions, rng)
     target = objective_target(objective, X, X_noisy, sigma)
-    function = OBJECTIVE_FUNCTIONS["dsm" if objective == "dae" else objective]
-    W, b, c = unpack(theta, n_components, n_features, X.dtype)
-    value, (gW, gb, gc) = function(W, b, c, X_noisy, target, sigma)
-    if alpha:
-        value += 0.5 * alpha * float(np.vdot(W, W))
-        gW += X.dtype.type(alpha) * W
-    return value, pack(gW, gb, gc)
+    return flat_objective(
+        theta,
+        X_noisy,
+        target,
+        objective=objective,
+        sigma=sigma,
+        alpha=alpha,
+        shape=shape,
+        workspace=workspace,
+    )
 
 
 def adam_epoch(
@@ -105,12 +108,25 @@ def adam_epoch(
     """
     n = X.shape[0]
     order = rng.permutation(n) if shuffle else None
+    # One set of scratch buffers for every batch of the epoch (the last,
+    # smaller batch fits in them too).
+    workspace = Workspace.for_shape(
+        max(n_corruptions, 1) * min(batch_size, n), X.shape[1], shape[0], X.dtype
+    )
     total = 0.0
     for start in range(0, n, batch_size):
         rows = slice(start, min(start + batch_size, n))
         batch = X[order[rows]] if shuffle else X[rows]
         value, grad = batch_objective(
-            theta, batch, objective, sigma, alpha, n_corruptions, rng, shape
+            theta,
+            batch,
+            objective,
+            sigma,
+            alpha,
+            n_corruptions,
+            rng,
+            shape,
+            workspace,
         )
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             raise FloatingPointError(

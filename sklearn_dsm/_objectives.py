@@ -20,6 +20,8 @@ serves all four. It costs five (m x d x H) matrix products per evaluation
 import numpy as np
 from sklearn import get_config
 
+from ._params import pack, unpack
+
 OBJECTIVES = ("dae", "dsm", "esm", "ism")
 
 
@@ -84,8 +86,12 @@ class Workspace:
     @classmethod
     def for_data(cls, X_noisy, n_components, chunk_size=None):
         """A workspace sized for ``X_noisy`` and the configured working memory."""
-        n_rows, n_features = X_noisy.shape
-        dtype = X_noisy.dtype
+        return cls.for_shape(*X_noisy.shape, n_components, X_noisy.dtype, chunk_size)
+
+    @classmethod
+    def for_shape(cls, n_rows, n_features, n_components, dtype, chunk_size=None):
+        """A workspace for noisy data of ``n_rows`` (or fewer) rows."""
+        dtype = np.dtype(dtype)
         if chunk_size is None:
             row_bytes = dtype.itemsize * (3 * n_components + n_features)
             chunk_size = chunk_n_rows(n_rows, row_bytes, max_rows=_MAX_CHUNK_ROWS)
@@ -314,6 +320,27 @@ OBJECTIVE_FUNCTIONS = {
     "esm": esm_objective,
     "ism": ism_objective,
 }
+
+
+def flat_objective(
+    theta, X_noisy, target, *, objective, sigma, alpha, shape, workspace=None
+):
+    """The objective as the optimisers see it, L2 penalty included.
+
+    ``theta`` is the flat float64 vector of :mod:`sklearn_dsm._params` for
+    ``shape = (n_components, n_features)``; the value and the flat float64
+    gradient are ``objective + alpha |W|^2 / 2`` in score-matching units
+    (``dae`` is evaluated as ``dsm``: the same optimisation, see
+    ``_base._loss_units``). L-BFGS and Adam both call this one function.
+    """
+    function = OBJECTIVE_FUNCTIONS["dsm" if objective == "dae" else objective]
+    dtype = X_noisy.dtype
+    W, b, c = unpack(theta, *shape, dtype)
+    value, (gW, gb, gc) = function(W, b, c, X_noisy, target, sigma, workspace=workspace)
+    if alpha:
+        value += 0.5 * alpha * float(np.vdot(W, W))
+        gW += dtype.type(alpha) * W
+    return value, pack(gW, gb, gc)
 
 
 def parzen_posterior_mean(X_query, X_train, sigma, *, chunk_size=None):

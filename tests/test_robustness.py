@@ -15,7 +15,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _base
+from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _base, _objectives
 
 ESTIMATORS = [DenoisingAutoencoder, ScoreMatchingEBM]
 DATA = Path(__file__).parent / "data"
@@ -38,7 +38,7 @@ def _small(Estimator, **params):
 def _interrupt_after(monkeypatch, n_calls):
     """Make the objective raise KeyboardInterrupt on its n_calls-th evaluation,
     as Ctrl-C would in the middle of an evaluation."""
-    real = _base.OBJECTIVE_FUNCTIONS["dsm"]
+    real = _objectives.OBJECTIVE_FUNCTIONS["dsm"]
     calls = []
 
     def interrupted(*args, **kwargs):
@@ -47,7 +47,7 @@ def _interrupt_after(monkeypatch, n_calls):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setitem(_base.OBJECTIVE_FUNCTIONS, "dsm", interrupted)
+    monkeypatch.setitem(_objectives.OBJECTIVE_FUNCTIONS, "dsm", interrupted)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
