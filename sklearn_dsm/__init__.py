@@ -5,8 +5,8 @@ Autoencoders", made into scikit-learn estimators.
 """
 
 from ._autoencoder import DenoisingAutoencoder
-from ._density import estimate_log_partition
 from ._ebm import ScoreMatchingEBM
+from ._partition import estimate_log_partition
 from ._scoring import hyvarinen_scorer
 
 __all__ = [

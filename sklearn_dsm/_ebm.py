@@ -1,23 +1,23 @@
 """The energy-based (density) face of the model."""
 
-import warnings
 import zlib
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import DensityMixin
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseDSM
 from ._diagnostics import far_mass
 from ._mle import refine_by_likelihood
-from ._params import pack
-from ._sampling import anneal, log_partition_from_weights
+from ._partition import log_partition_from_weights
+from ._sampling import anneal
+from ._theta import pack
+from ._warnings import warn
 
 # A model equal to the smoothed data density scores 0.1% (see noise_radius);
 # 5% far from the data is beyond any sampling error of the AIS end points.
-# Attributes that partial_fit defers to their first use.
-_DEFERRED = ("log_partition_", "log_partition_std_", "far_mass_")
 _FAR_MASS_WARNING = 0.05
 
 
@@ -249,54 +249,67 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         self.mle_steps = mle_steps
         self.mle_learning_rate = mle_learning_rate
 
-    _interrupted_note = (
-        " but no log Z yet, so it counts as unfitted until a fit completes"
-    )
+    _partial_fit_state = (*_BaseDSM._partial_fit_state, "_pending_log_partition")
 
     def __sklearn_is_fitted__(self):
-        # Fitted means normalised: the parameters alone (left by an interrupted
-        # fit, for warm_start) do not give score_samples.
+        # Fitted means normalised, or normalisable on first use after
+        # partial_fit: the parameters alone (left by an interrupted fit, for
+        # warm_start) do not give score_samples.
         return (
-            "log_partition_" in self.__dict__
-            or self.__dict__.get("_pending_log_partition") is not None
+            hasattr(self, "log_partition_")
+            or getattr(self, "_pending_log_partition", None) is not None
         )
 
     def _after_partial_fit(self, X):
         # AIS costs seconds; a stream of partial_fit calls should not pay it
-        # per call. log Z is estimated on the first use of log_partition_,
-        # log_partition_std_ or far_mass_ (score_samples and score use it),
-        # and far_mass_ against (up to 2000 of) the last batch's rows.
+        # per call. log Z is estimated by the first method that needs it
+        # (score_samples, score) or by update_log_partition, and far_mass_
+        # against (up to 2000 of) the last batch's rows.
         self._pending_log_partition = np.array(X[:2000], copy=True)
 
-    def _ensure_log_partition(self):
-        """Estimate log Z now if partial_fit left it pending.
+    def update_log_partition(self):
+        """Estimate ``log Z`` now if :meth:`partial_fit` left it pending.
 
-        The AIS draws come from a generator seeded by the parameters' bytes,
-        not from the training stream: scoring between partial_fit calls never
-        changes training, and one model always gets one log Z.
+        ``fit`` ends by estimating ``log Z`` (``log_partition_``,
+        ``log_partition_std_``) and ``far_mass_``. After :meth:`partial_fit`
+        they are estimated by the first call that needs them
+        (:meth:`score_samples`, :meth:`score`), or by this method, so that a
+        stream of batches does not pay seconds of AIS per batch. The AIS draws
+        come from a generator seeded by the parameters' bytes, not from the
+        training stream: scoring between partial_fit calls never changes
+        training, and one model always gets one log Z. ``far_mass_`` is
+        measured against (up to 2000 of) the last batch's rows.
+
+        Returns
+        -------
+        self : object
+            The estimator, with ``log_partition_``, ``log_partition_std_`` and
+            ``far_mass_`` set.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import ScoreMatchingEBM
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> ebm = ScoreMatchingEBM(n_components=4, n_ais_steps=300, random_state=0)
+        >>> ebm = ebm.partial_fit(X)
+        >>> hasattr(ebm, "log_partition_")
+        False
+        >>> bool(ebm.update_log_partition().log_partition_std_ < 0.1)
+        True
         """
-        pending = self.__dict__.get("_pending_log_partition")
+        check_is_fitted(self)
+        pending = getattr(self, "_pending_log_partition", None)
         if pending is not None:
-            seed = zlib.crc32(pack(*self._params).tobytes())
+            seed = zlib.crc32(pack(*self._theta).tobytes())
             self._estimate_log_partition(pending, np.random.RandomState(seed))
             self._pending_log_partition = None
-
-    def __getattr__(self, name):
-        # Only called when normal lookup fails: the deferred log Z attributes.
-        if (
-            name in _DEFERRED
-            and self.__dict__.get("_pending_log_partition") is not None
-        ):
-            self._ensure_log_partition()
-            return self.__dict__[name]
-        raise AttributeError(
-            f"{type(self).__name__!r} object has no attribute {name!r}"
-        )
+        return self
 
     def _after_fit(self, X, rng):
         if self.mle_steps:
             refined = refine_by_likelihood(
-                *self._params,
+                *self._theta,
                 self.sigma_,
                 X,
                 alpha=self.alpha,
@@ -311,10 +324,10 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         self._estimate_log_partition(X, rng)
 
     def _estimate_log_partition(self, X, rng):
-        # Estimated once here, with the fit's own random stream, so that
+        # Estimated once, with the fit's own random stream, so that
         # score_samples and score are deterministic and cheap afterwards.
         chains, log_w, _ = anneal(
-            *self._params, self.sigma_, self.n_ais_chains, self.n_ais_steps, rng
+            *self._theta, self.sigma_, self.n_ais_chains, self.n_ais_steps, rng
         )
         self.log_partition_, self.log_partition_std_ = log_partition_from_weights(
             log_w, self.intercept_visible_, self.sigma_
@@ -328,19 +341,16 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
                 f"data: {self.far_mass_:.1%}"
             )
         if self.far_mass_ > _FAR_MASS_WARNING:
-            warnings.warn(
+            warn(
                 f"{self.far_mass_:.0%} of the model's mass lies farther than "
                 f"the noise radius from every training row: score matching "
                 f"cannot see mass there, and score_samples is unreliable on "
                 f"held-out data. Increase alpha (now {self.alpha}), lower "
                 f"n_components (now {self.n_components}) or raise sigma (now "
-                f"{self.sigma}).",
-                UserWarning,
-                stacklevel=5,  # fit's caller: past the estimate, _after_fit, fit
-                # and _fit_context
+                f"{self.sigma})."
             )
         if self.log_partition_std_ > 0.1:
-            warnings.warn(
+            warn(
                 f"The AIS estimate of log Z has a standard error of "
                 f"{self.log_partition_std_:.2g} nats (above 0.1), so "
                 f"score_samples and score are unreliable. Increase n_ais_steps "
@@ -348,9 +358,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
                 f"{self.n_ais_chains}); a standard error near 1 means one chain "
                 f"carries all the weight, which usually means the model puts "
                 f"mass far from the data: increase alpha or sigma, or lower "
-                f"n_components.",
-                UserWarning,
-                stacklevel=4,
+                f"n_components."
             )
 
     def score_samples(self, X):
@@ -359,7 +367,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         ``log Z`` is the AIS estimate ``log_partition_`` made at the end of
         ``fit``; its standard error ``log_partition_std_`` is shared by every row.
         After :meth:`partial_fit`, log Z is estimated on the first call that needs
-        it.
+        it (see :meth:`update_log_partition`).
 
         Parameters
         ----------
@@ -383,7 +391,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         True
         """
         log_density = -self.energy(X)
-        self._ensure_log_partition()
+        self.update_log_partition()
         log_density -= log_density.dtype.type(self.log_partition_)
         return log_density
 

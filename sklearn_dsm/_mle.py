@@ -11,7 +11,9 @@ and for this model ``g`` is closed form (``sigma^2 g``: ``s(x) x^T`` for W,
 comes from persistent MALA chains (the package's own sampler), started from
 annealed draws of the score-matching fit, so mass far from the data is found
 and pushed down. A few hundred Adam steps from the score-matching solution are
-enough on the data sets we measured (see the issue notes).
+enough on the data sets we measured: on digits reduced to 10 standardised
+principal components, 300 steps lifted held-out log-likelihood from -32.4 to
+-12.6 nats per row (``benchmarks/mle_refinement.py``).
 """
 
 import numpy as np

@@ -1,8 +1,8 @@
 """Pure functions of the model theta = (W, b, c) at noise level sigma.
 
-Symbols follow ``MATH.md``: ``X`` is (n, d), ``W`` is (H, d), ``b`` is (H,),
-``c`` is (d,). Every function computes in the dtype of ``X`` (the parameters are
-cast to it), so float32 data stays float32.
+Symbols follow ``doc/math.rst`` ("Notation"): ``X`` is (n, d), ``W`` is (H, d),
+``b`` is (H,), ``c`` is (d,). Every function computes in the dtype of ``X`` (the
+parameters are cast to it), so float32 data stays float32.
 
 The two faces of the one model:
 

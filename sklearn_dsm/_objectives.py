@@ -1,7 +1,8 @@
 """The four training criteria as pure ``(parameters, data) -> (value, gradient)``.
 
-All four are one computation (``MATH.md``). With ``R = sigmoid(X~ W^T + b) W + c``
-the reconstruction of the noisy rows ``X~`` and ``Psi = (R - X~) / sigma^2``:
+All four are one computation (``doc/math.rst``, "One kernel for all four").
+With ``R = sigmoid(X~ W^T + b) W + c`` the reconstruction of the noisy rows
+``X~`` and ``Psi = (R - X~) / sigma^2``:
 
 - ``dae``: ``mean |R - X|^2`` (target: the clean row that made ``X~``);
 - ``dsm``: ``mean |Psi - (X - X~) / sigma^2|^2 / 2 = dae / (2 sigma^4)``
@@ -17,12 +18,14 @@ serves all four. It costs five (m x d x H) matrix products per evaluation
 (two forward, three backward); the trace term adds none.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
-from sklearn import get_config
+from sklearn.utils import check_random_state
 
-from ._params import pack, unpack
-
-OBJECTIVES = ("dae", "dsm", "esm", "ism")
+from ._chunking import chunk_n_rows, row_slabs
+from ._theta import pack, unpack
 
 
 def _sigmoid_inplace(A):
@@ -43,20 +46,6 @@ def _sigmoid_inplace(A):
 # products run at full BLAS speed, small enough that the elementwise passes
 # over a chunk's (rows x H) buffers stay in cache (benchmarks/bench_speed.py).
 _MAX_CHUNK_ROWS = 2048
-
-
-def chunk_n_rows(n_rows, row_bytes, working_memory=None, max_rows=None):
-    """Rows per chunk so that a chunk's temporaries fit in ``working_memory`` MiB.
-
-    Defaults to scikit-learn's ``working_memory`` configuration, which users
-    already know from ``pairwise_distances_chunked``; ``max_rows`` caps it.
-    """
-    if working_memory is None:
-        working_memory = get_config()["working_memory"]
-    n = working_memory * 2**20 // max(row_bytes, 1)
-    if max_rows is not None:
-        n = min(n, max_rows)
-    return int(max(1, min(n_rows, n)))
 
 
 class Workspace:
@@ -314,26 +303,18 @@ def ism_objective(
     )
 
 
-OBJECTIVE_FUNCTIONS = {
-    "dae": dae_objective,
-    "dsm": dsm_objective,
-    "esm": esm_objective,
-    "ism": ism_objective,
-}
-
-
 def flat_objective(
     theta, X_noisy, target, *, objective, sigma, alpha, shape, workspace=None
 ):
     """The objective as the optimisers see it, L2 penalty included.
 
-    ``theta`` is the flat float64 vector of :mod:`sklearn_dsm._params` for
+    ``theta`` is the flat float64 vector of :mod:`sklearn_dsm._theta` for
     ``shape = (n_components, n_features)``; the value and the flat float64
-    gradient are ``objective + alpha |W|^2 / 2`` in score-matching units
-    (``dae`` is evaluated as ``dsm``: the same optimisation, see
-    ``_base._loss_units``). L-BFGS and Adam both call this one function.
+    gradient are ``objective + alpha |W|^2 / 2`` in the units the objective
+    is optimised in (``dae`` is optimised as ``dsm``: see :class:`Objective`).
+    L-BFGS, Adam and the early-stopping validation all call this one function.
     """
-    function = OBJECTIVE_FUNCTIONS["dsm" if objective == "dae" else objective]
+    function = OBJECTIVES[objective].optimised
     dtype = X_noisy.dtype
     W, b, c = unpack(theta, *shape, dtype)
     value, (gW, gb, gc) = function(W, b, c, X_noisy, target, sigma, workspace=workspace)
@@ -376,16 +357,96 @@ def parzen_posterior_mean(X_query, X_train, sigma, *, chunk_size=None):
     return out
 
 
+def corrupt(X, sigma, n_corruptions, random_state):
+    """``n_corruptions`` stacked blocks of ``X + sigma * eps``, eps ~ N(0, I).
+
+    Returns an array of shape (n_corruptions * n, d) in the dtype of ``X``;
+    block ``k`` holds the k-th noisy copy of every row. The noise is drawn in
+    float64 and then cast, so a float32 fit sees the same draws as a float64 one.
+    It is drawn a slab of rows at a time, in the order of the stream, so the
+    float64 temporary stays small (a whole float64 copy of the noise would be
+    twice the size of a float32 result). ``n_corruptions=0`` returns ``X``
+    itself (no corruption).
+    """
+    if n_corruptions == 0:
+        return X
+    rng = check_random_state(random_state)
+    n, d = X.shape
+    out = np.empty((n_corruptions * n, d), dtype=X.dtype)
+    for block in range(0, n_corruptions * n, n):
+        for start, stop in row_slabs(n, d):
+            eps = rng.standard_normal((stop - start, d))
+            eps *= sigma
+            eps += X[start:stop]
+            out[block + start : block + stop] = eps
+    return out
+
+
+def _clean_rows(X, X_noisy, sigma):
+    return X
+
+
+def _parzen_target(X, X_noisy, sigma):
+    return parzen_posterior_mean(X_noisy, X, sigma)
+
+
+def _no_target(X, X_noisy, sigma):
+    return None
+
+
+def _unit(sigma):
+    return 1.0
+
+
+def _dae_units(sigma):
+    return 2.0 * sigma**4
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One training criterion: everything the estimators and solvers need.
+
+    Attributes
+    ----------
+    function : callable
+        ``(W, b, c, X_noisy, target, sigma, *, chunk_size, workspace) ->
+        (value, (gW, gb, gc))``: the criterion in its own units.
+    optimised : callable
+        The function the optimisers minimise, same signature. ``dae`` is
+        optimised as ``dsm``: by Proposition 2 they are one function up to the
+        factor ``2 sigma^4``, so the two run one optimisation (the same iterates
+        and stopping decisions, bit for bit) and differ only in the units of
+        the reported loss.
+    target : callable
+        ``(X, X_noisy, sigma) -> target``: the theta-independent data the
+        criterion compares against, made once per fit (or per batch).
+    units : callable
+        ``sigma -> factor`` from the optimised function's units to the
+        criterion's own, applied to every reported loss.
+    needs_noise : bool
+        False if the criterion is defined on clean rows (``n_corruptions=0``).
+    """
+
+    function: Callable
+    optimised: Callable
+    target: Callable
+    units: Callable = _unit
+    needs_noise: bool = True
+
+
+# The registry: a new criterion is one function and one entry here.
+OBJECTIVES = {
+    "dae": Objective(dae_objective, dsm_objective, _clean_rows, units=_dae_units),
+    "dsm": Objective(dsm_objective, dsm_objective, _clean_rows),
+    "esm": Objective(esm_objective, esm_objective, _parzen_target),
+    "ism": Objective(ism_objective, ism_objective, _no_target, needs_noise=False),
+}
+
+
 def objective_target(objective, X, X_noisy, sigma):
-    """The theta-independent data each objective compares against.
+    """The theta-independent data that ``objective`` compares against.
 
     ``dae``/``dsm``: the clean rows; ``esm``: the Parzen posterior mean of every
-    noisy row (computed once per fit); ``ism``: nothing.
+    noisy row; ``ism``: nothing.
     """
-    if objective in ("dae", "dsm"):
-        return X
-    if objective == "esm":
-        return parzen_posterior_mean(X_noisy, X, sigma)
-    if objective == "ism":
-        return None
-    raise ValueError(f"objective must be one of {OBJECTIVES}; got {objective!r}.")
+    return OBJECTIVES[objective].target(X, X_noisy, sigma)

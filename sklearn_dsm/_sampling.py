@@ -1,6 +1,7 @@
-"""Annealed importance sampling for log Z, and MALA draws from the model.
+"""Chains on the annealing path to the model, and draws from it.
 
-The unnormalised density is ``exp(-E(x))`` with (``MATH.md``)
+The unnormalised density is ``exp(-E(x))`` with (``doc/math.rst``, "The
+normalising constant")
 
     -E(x) = -|x - c|^2 / (2 sigma^2) + |c|^2 / (2 sigma^2) + F(x) / sigma^2,
     F(x) = sum_i softplus(W_i x + b_i),
@@ -10,7 +11,9 @@ base ``f_0(x) = exp(-|x - c|^2 / (2 sigma^2) + |c|^2 / (2 sigma^2))`` has the kn
 normaliser ``Z_0 = (2 pi sigma^2)^(d / 2) exp(|c|^2 / (2 sigma^2))``, and the path
 ``f_beta = f_0 exp(beta F / sigma^2)``, beta from 0 to 1, ends at the model.
 Each temperature is visited by one Metropolis-adjusted Langevin (MALA) step,
-whose drift is the closed-form score of ``f_beta``.
+whose drift is the closed-form score of ``f_beta``. :func:`anneal` runs the
+path (annealed importance sampling: :mod:`sklearn_dsm._partition` turns its
+weights into log Z); :func:`sample_model` turns it into draws.
 
 Everything here runs in float64 whatever the model's dtype: log-weights are
 sums of thousands of increments.
@@ -110,63 +113,6 @@ def anneal(W, b, c, sigma, n_chains, n_steps, rng):
         log_w += (beta - beta_prev) / chains.var * chains.F
         step = _adapt(step, chains.mala_step(beta, step, rng), sigma)
     return chains, log_w, step
-
-
-def log_mean_exp_and_stderr(log_w):
-    """``log mean(w)`` and its delta-method standard error from log-weights."""
-    n = log_w.shape[0]
-    log_mean = logsumexp(log_w) - np.log(n)
-    ratio = np.exp(log_w - log_mean)  # w / mean(w), mean 1
-    if n < 2:
-        return float(log_mean), float("inf")
-    return float(log_mean), float(np.std(ratio, ddof=1) / np.sqrt(n))
-
-
-def log_base_normaliser(c, sigma):
-    """log Z_0 of ``exp(-|x - c|^2 / (2 sigma^2) + |c|^2 / (2 sigma^2))``."""
-    c = np.asarray(c, dtype=np.float64)
-    return 0.5 * c.shape[0] * np.log(2 * np.pi * sigma**2) + 0.5 * (c @ c) / sigma**2
-
-
-def log_partition_from_weights(log_w, c, sigma):
-    """(log Z, its standard error) from AIS log-weights; the base is N(c, sigma^2 I)."""
-    log_mean, stderr = log_mean_exp_and_stderr(log_w)
-    return log_mean + log_base_normaliser(c, sigma), stderr
-
-
-def log_partition_ais(W, b, c, sigma, *, n_chains=256, n_steps=2000, random_state=None):
-    """Estimate log Z(theta) by annealed importance sampling.
-
-    Parameters
-    ----------
-    W : ndarray of shape (n_components, n_features)
-        Weights.
-    b : ndarray of shape (n_components,)
-        Hidden biases.
-    c : ndarray of shape (n_features,)
-        Visible biases.
-    sigma : float
-        Noise level (temperature) of the model.
-    n_chains : int, default=256
-        Independent annealing chains; the standard error shrinks as
-        ``1 / sqrt(n_chains)``.
-    n_steps : int, default=2000
-        Intermediate temperatures, one MALA step each; more steps make the
-        importance weights less variable.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the chains.
-
-    Returns
-    -------
-    log_z : float
-        The estimate of ``log Z = log integral exp(-E(x)) dx``.
-    log_z_std : float
-        Its standard error by the delta method, ``std(w) / (sqrt(N) mean(w))``
-        over the ``N = n_chains`` importance weights ``w``.
-    """
-    rng = check_random_state(random_state)
-    _, log_w, _ = anneal(W, b, c, sigma, n_chains, n_steps, rng)
-    return log_partition_from_weights(log_w, c, sigma)
 
 
 def systematic_resample(log_w, rng):

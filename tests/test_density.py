@@ -18,12 +18,8 @@ from sklearn_dsm import (
     _model,
     estimate_log_partition,
 )
-from sklearn_dsm._sampling import (
-    _Chains,
-    log_partition_ais,
-    sample_model,
-    systematic_resample,
-)
+from sklearn_dsm._partition import log_partition_ais
+from sklearn_dsm._sampling import _Chains, sample_model, systematic_resample
 
 
 def log_z_by_enumeration(W, b, c, sigma):
@@ -91,7 +87,7 @@ def test_fitted_log_partition_matches_enumeration(sigma):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ebm = ScoreMatchingEBM(n_components=8, sigma=sigma, random_state=0).fit(X)
-    truth = log_z_by_enumeration(*ebm._params, sigma)
+    truth = log_z_by_enumeration(*ebm._theta, sigma)
     assert_close_to_truth(ebm.log_partition_, ebm.log_partition_std_, truth)
     # The public function gives the same kind of estimate for the autoencoder.
     dae = DenoisingAutoencoder(n_components=8, sigma=sigma, random_state=0)
@@ -99,7 +95,7 @@ def test_fitted_log_partition_matches_enumeration(sigma):
         warnings.simplefilter("ignore", ConvergenceWarning)
         dae.fit(X)
     estimate, stderr = estimate_log_partition(dae, random_state=0)
-    assert_close_to_truth(estimate, stderr, log_z_by_enumeration(*dae._params, sigma))
+    assert_close_to_truth(estimate, stderr, log_z_by_enumeration(*dae._theta, sigma))
 
 
 @pytest.mark.parametrize("d, n_points", [(1, 20001), (2, 801)])

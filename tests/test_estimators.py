@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _base, hyvarinen_scorer
+from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _lbfgs, hyvarinen_scorer
 
 ESTIMATORS = [DenoisingAutoencoder, ScoreMatchingEBM]
 
@@ -140,7 +140,7 @@ def test_convergence_warning_names_the_knobs(moons):
 
 
 def test_non_finite_parameters_raise_a_helpful_error(moons, monkeypatch):
-    real_minimize = _base.minimize
+    real_minimize = _lbfgs.minimize
 
     def diverging_minimize(*args, **kwargs):
         result = real_minimize(*args, **kwargs)
@@ -151,7 +151,7 @@ def test_non_finite_parameters_raise_a_helpful_error(moons, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(moons)  # a good fit on 2 features, then a failed one on 3
-    monkeypatch.setattr(_base, "minimize", diverging_minimize)
+    monkeypatch.setattr(_lbfgs, "minimize", diverging_minimize)
     with pytest.raises(FloatingPointError, match="Standardise X.*alpha.*sigma"):
         est.fit(np.column_stack([moons, moons[:, 0]]))
     # Not half-written: no old parameters beside the new n_features_in_.

@@ -10,10 +10,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM
-from sklearn_dsm._base import corrupt
-from sklearn_dsm._minibatch import AdamState, batch_objective
-from sklearn_dsm._objectives import OBJECTIVES, dsm_objective
-from sklearn_dsm._params import pack
+from sklearn_dsm._adam import AdamState, batch_objective
+from sklearn_dsm._objectives import OBJECTIVES, corrupt, dsm_objective
+from sklearn_dsm._theta import pack
 
 ESTIMATORS = [DenoisingAutoencoder, ScoreMatchingEBM]
 SIGMA, ALPHA = 0.3, 0.1
@@ -206,12 +205,14 @@ def test_ebm_partial_fit_defers_log_z_until_needed(moons):
     # parameters, and (seeded by them) the same log Z.
     scored = stream(score_midway=True)
     np.testing.assert_array_equal(scored.components_, ebm.components_)
-    assert scored.log_partition_ == z
+    assert scored.update_log_partition().log_partition_ == z
 
     ebm.partial_fit(moons)
     assert "log_partition_" not in vars(ebm)
-    # The documented attributes stay readable: reading one estimates log Z.
-    assert np.isfinite(ebm.far_mass_) and "log_partition_" in vars(ebm)
+    # Reading an attribute never runs AIS: a public method does.
+    assert not hasattr(ebm, "far_mass_")
+    assert ebm.update_log_partition() is ebm
+    assert np.isfinite(ebm.far_mass_) and ebm.log_partition_ != z
     # The stream and the Adam state survive pickling mid-stream.
     ebm.partial_fit(moons)
     clone = pickle.loads(pickle.dumps(ebm))
@@ -242,7 +243,7 @@ def test_early_stopping_keeps_the_best_validated_epoch(moons):
     val_seed = rng.randint(np.iinfo(np.int32).max)
     X_val = moons[order[: int(np.ceil(0.2 * len(moons)))]]
     kept = batch_objective(
-        pack(*est._params),
+        pack(*est._theta),
         X_val,
         "dsm",
         SIGMA,
@@ -310,7 +311,7 @@ def test_early_stopping_that_leaves_no_training_rows_is_refused(moons):
 def test_a_failed_partial_fit_changes_nothing(moons, monkeypatch):
     """An epoch that fails (or is interrupted) half way leaves the parameters
     and the Adam state as they were."""
-    from sklearn_dsm import _minibatch
+    from sklearn_dsm import _adam as _minibatch
 
     est = _adam().partial_fit(moons)
     before = (est.components_.copy(), est._optimizer.t, est._optimizer.m.copy())
@@ -337,7 +338,7 @@ def test_a_first_partial_fit_that_fails_leaves_the_estimator_unfitted(
     interruption then must not leave it behind as a half-fitted estimator."""
     from sklearn.exceptions import NotFittedError
 
-    from sklearn_dsm import _minibatch
+    from sklearn_dsm import _adam as _minibatch
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

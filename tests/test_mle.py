@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_dsm import ScoreMatchingEBM, _model
 from sklearn_dsm._mle import log_likelihood_gradient
-from sklearn_dsm._params import pack, unpack
+from sklearn_dsm._theta import pack, unpack
 
 
 def test_log_likelihood_gradient_is_exact_under_quadrature():

@@ -7,11 +7,10 @@ from scipy.spatial.distance import cdist
 from scipy.special import softmax
 
 from sklearn_dsm import _model
-from sklearn_dsm._base import corrupt
 from sklearn_dsm._objectives import (
-    OBJECTIVE_FUNCTIONS,
     OBJECTIVES,
     Workspace,
+    corrupt,
     dae_objective,
     dsm_objective,
     esm_objective,
@@ -19,7 +18,7 @@ from sklearn_dsm._objectives import (
     objective_target,
     parzen_posterior_mean,
 )
-from sklearn_dsm._params import n_params, pack, unpack
+from sklearn_dsm._theta import n_params, pack, unpack
 
 
 def _problem(seed, n, d, H, sigma, n_corruptions, dtype=np.float64):
@@ -37,7 +36,7 @@ def _flat(objective, X, X_noisy, sigma, H, dtype=np.float64, chunk_size=None):
 
     def fun(theta):
         W, b, c = unpack(theta, H, d, dtype)
-        value, grads = OBJECTIVE_FUNCTIONS[objective](
+        value, grads = OBJECTIVES[objective].function(
             W, b, c, X_noisy, target, sigma, chunk_size=chunk_size
         )
         return value, pack(*grads)
@@ -77,7 +76,7 @@ def test_float32_agrees_with_float64(objective):
     X32, Xn32 = X.astype(np.float32), X_noisy.astype(np.float32)
     W, b, c = unpack(theta, H, 4, np.float32)
     target = objective_target(objective, X32, Xn32, sigma)
-    v32, grads = OBJECTIVE_FUNCTIONS[objective](W, b, c, Xn32, target, sigma)
+    v32, grads = OBJECTIVES[objective].function(W, b, c, Xn32, target, sigma)
     assert all(g.dtype == np.float32 for g in grads)
     np.testing.assert_allclose(v32, v64, rtol=1e-5)
     np.testing.assert_allclose(pack(*grads), g64, rtol=1e-4, atol=1e-4 * abs(g64).max())
@@ -229,7 +228,7 @@ def test_memory_of_one_evaluation_is_bounded_by_the_chunk():
         for objective in ("dsm", "ism"):
             target = objective_target(objective, X, X_noisy, 0.3)
             tracemalloc.start()
-            OBJECTIVE_FUNCTIONS[objective](W, b, c, X_noisy, target, 0.3)
+            OBJECTIVES[objective].function(W, b, c, X_noisy, target, 0.3)
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             assert peak < 3 * 2**20, (objective, peak)
@@ -251,7 +250,7 @@ def test_a_reused_workspace_gives_the_same_result_and_fresh_gradients(objective,
     X, X_noisy, theta = _problem(6, 13, 3, H, sigma, 3)
     X, X_noisy = X.astype(dtype), X_noisy.astype(dtype)
     target = objective_target(objective, X, X_noisy, sigma)
-    function = OBJECTIVE_FUNCTIONS[objective]
+    function = OBJECTIVES[objective].function
     workspace = Workspace.for_data(X_noisy, H, chunk_size=5)  # crosses blocks
     assert workspace.chunk_size == 5
     for scale in (1.0, -2.0, 1.0):
@@ -282,12 +281,12 @@ def test_a_workspace_of_other_shapes_is_not_used():
 def test_corrupt_draws_in_slabs_the_same_stream_as_one_draw(monkeypatch):
     """Slab-wise drawing (to bound the float64 temporary) must not change the
     noise: it equals one (K, n, d) draw from the same RandomState."""
-    from sklearn_dsm import _base
+    from sklearn_dsm import _chunking
 
     rng = np.random.RandomState(0)
     X = rng.normal(size=(7, 3))
     expected = X + 0.3 * np.random.RandomState(1).standard_normal((4, 7, 3))
-    monkeypatch.setattr(_base, "_NOISE_SLAB_BYTES", 2 * 8 * 3)  # two rows a slab
+    monkeypatch.setattr(_chunking, "NOISE_SLAB_BYTES", 2 * 8 * 3)  # two rows a slab
     got = corrupt(X, 0.3, 4, np.random.RandomState(1))
     np.testing.assert_array_equal(got, expected.reshape(-1, 3))
     X32 = X.astype(np.float32)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sklearn_dsm._params import n_params, pack, unpack
+from sklearn_dsm._theta import n_params, pack, unpack
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

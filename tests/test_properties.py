@@ -18,10 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sklearn_dsm import _model
-from sklearn_dsm._base import corrupt
-from sklearn_dsm._objectives import OBJECTIVE_FUNCTIONS, OBJECTIVES, objective_target
-from sklearn_dsm._params import n_params, pack, unpack
-from sklearn_dsm._sampling import log_base_normaliser
+from sklearn_dsm._objectives import OBJECTIVES, corrupt, objective_target
+from sklearn_dsm._partition import log_base_normaliser
+from sklearn_dsm._theta import n_params, pack, unpack
 
 SETTINGS = settings(
     max_examples=100,
@@ -60,13 +59,13 @@ def _assert_finite_in_dtype(array, dtype, name):
 
 
 @SETTINGS
-@given(problems(), st.sampled_from(OBJECTIVES))
+@given(problems(), st.sampled_from(list(OBJECTIVES)))
 def test_objectives_and_gradients_are_finite_and_keep_the_dtype(problem, objective):
     X, X_noisy, W, b, c, sigma = problem
     dtype = X.dtype
     with np.errstate(**RAISE):
         target = objective_target(objective, X, X_noisy, sigma)
-        value, grads = OBJECTIVE_FUNCTIONS[objective](W, b, c, X_noisy, target, sigma)
+        value, grads = OBJECTIVES[objective].function(W, b, c, X_noisy, target, sigma)
     assert np.isfinite(value)
     for name, grad in zip(("W", "b", "c"), grads, strict=True):
         _assert_finite_in_dtype(grad, dtype, f"d{objective}/d{name}")
@@ -99,7 +98,7 @@ def test_model_functions_are_finite_and_keep_the_dtype(problem):
 @SETTINGS
 @given(
     problems(max_log_sigma=1.0, max_log_w=0.5, max_log_x=1.0, dtypes=[np.float64]),
-    st.sampled_from(OBJECTIVES),
+    st.sampled_from(list(OBJECTIVES)),
     st.integers(0, 2**31 - 1),
 )
 def test_gradients_match_central_differences_where_well_conditioned(
@@ -112,7 +111,7 @@ def test_gradients_match_central_differences_where_well_conditioned(
     X, X_noisy, W, b, c, sigma = problem
     H, d = W.shape
     target = objective_target(objective, X, X_noisy, sigma)
-    function = OBJECTIVE_FUNCTIONS[objective]
+    function = OBJECTIVES[objective].function
 
     def f(theta):
         return function(*unpack(theta, H, d), X_noisy, target, sigma)
@@ -135,7 +134,7 @@ def test_gradients_match_central_differences_where_well_conditioned(
 @SETTINGS
 @given(
     problems(max_log_sigma=1.0, max_log_w=0.5, max_log_x=1.0, dtypes=[np.float64]),
-    st.sampled_from(OBJECTIVES),
+    st.sampled_from(list(OBJECTIVES)),
     st.integers(1, 7),
 )
 def test_float32_chunked_workspace_path_agrees_with_float64(
@@ -148,7 +147,7 @@ def test_float32_chunked_workspace_path_agrees_with_float64(
 
     X, X_noisy, W, b, c, sigma = problem
     X32, X_noisy32 = X.astype(np.float32), X_noisy.astype(np.float32)
-    function = OBJECTIVE_FUNCTIONS[objective]
+    function = OBJECTIVES[objective].function
     workspace = Workspace.for_data(X_noisy32, W.shape[0], chunk_size=chunk_size)
     for scale in (1.0, -0.5):
         params = (scale * W, scale * b, c)

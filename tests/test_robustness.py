@@ -2,6 +2,7 @@
 
 import pickle
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import joblib
@@ -15,7 +16,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _base, _objectives
+from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _objectives
 
 ESTIMATORS = [DenoisingAutoencoder, ScoreMatchingEBM]
 DATA = Path(__file__).parent / "data"
@@ -38,7 +39,7 @@ def _small(Estimator, **params):
 def _interrupt_after(monkeypatch, n_calls):
     """Make the objective raise KeyboardInterrupt on its n_calls-th evaluation,
     as Ctrl-C would in the middle of an evaluation."""
-    real = _objectives.OBJECTIVE_FUNCTIONS["dsm"]
+    real = _objectives.dsm_objective
     calls = []
 
     def interrupted(*args, **kwargs):
@@ -47,7 +48,11 @@ def _interrupt_after(monkeypatch, n_calls):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setitem(_objectives.OBJECTIVE_FUNCTIONS, "dsm", interrupted)
+    for name, objective in _objectives.OBJECTIVES.items():
+        if objective.optimised is real:
+            monkeypatch.setitem(
+                _objectives.OBJECTIVES, name, replace(objective, optimised=interrupted)
+            )
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -325,7 +330,6 @@ def test_a_failed_refit_on_other_features_leaves_the_estimator_unfitted(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(_objectives, "parzen_posterior_mean", interrupted)
-    monkeypatch.setattr(_base, "objective_target", _objectives.objective_target)
     wider = np.column_stack([moons, moons[:, :1]])
     with pytest.raises(KeyboardInterrupt):
         est.fit(wider)
@@ -335,7 +339,7 @@ def test_a_failed_refit_on_other_features_leaves_the_estimator_unfitted(
 
 
 def test_an_interrupted_adam_fit_keeps_the_last_whole_epoch(moons, monkeypatch):
-    from sklearn_dsm import _minibatch
+    from sklearn_dsm import _adam as _minibatch
 
     def fit(max_iter):
         est = _small(
@@ -358,7 +362,7 @@ def test_an_interrupted_adam_fit_keeps_the_last_whole_epoch(moons, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_base, "adam_epoch", interrupted)
+    monkeypatch.setattr(_minibatch, "adam_epoch", interrupted)
     est = _small(
         DenoisingAutoencoder,
         solver="adam",

@@ -1,0 +1,304 @@
+"""Minibatch Adam on freshly corrupted batches.
+
+L-BFGS needs the whole data set and one fixed set of noisy copies. Minibatch
+training instead draws new noise for every batch, which is what the
+expectations in the objectives ask for (``doc/math.rst``, "The four
+objectives"). Its memory is set by the batch, not by the data set. One
+:func:`adam_epoch` is one pass over the rows it is given; :func:`run_adam`
+runs epochs with early stopping for ``fit(solver="adam")``, and
+``partial_fit`` runs exactly one epoch per call, so a stream of
+``partial_fit`` calls is the same algorithm as ``fit`` on the concatenation.
+"""
+
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+
+from ._objectives import Workspace, corrupt, flat_objective, objective_target
+
+
+class AdamState:
+    """Adam's moment estimates for a flat parameter vector (Kingma & Ba, 2015).
+
+    Kept in its own small object: ``partial_fit`` carries it from one call to
+    the next, and pickling an estimator mid-stream keeps it. The likelihood
+    refinement of :class:`ScoreMatchingEBM` uses it too.
+
+    Parameters
+    ----------
+    n_params : int
+        Length of the flat parameter vector.
+    learning_rate : float, default=1e-3
+        Step size; may be changed between steps.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of the first and second moment estimates.
+    epsilon : float, default=1e-8
+        Added to the root of the second moment; keeps steps finite.
+    """
+
+    def __init__(
+        self, n_params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    ):
+        self.learning_rate = learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.m = np.zeros(n_params)
+        self.v = np.zeros(n_params)
+        self.t = 0
+
+    def step(self, theta, grad):
+        """Update ``theta`` (float64, in place) by one Adam step down ``grad``."""
+        self.t += 1
+        self.m *= self.beta_1
+        self.m += (1 - self.beta_1) * grad
+        self.v *= self.beta_2
+        self.v += (1 - self.beta_2) * np.square(grad)
+        # Bias corrections folded into the step size, as in the paper's
+        # "efficient version" (and scikit-learn's MLP).
+        lr = (
+            self.learning_rate
+            * np.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+        )
+        theta -= lr * self.m / (np.sqrt(self.v) + self.epsilon)
+        return theta
+
+
+def batch_objective(
+    theta, X, objective, sigma, alpha, n_corruptions, rng, shape, workspace=None
+):
+    """Value and flat gradient of the objective on one freshly corrupted batch.
+
+    ``shape`` is (n_components, n_features). The units are those the
+    objective is optimised in (``dae`` as ``dsm``), as in the L-BFGS path.
+    ESM's target is the Parzen posterior mean against *this batch*, so its
+    variance reduction is that of a batch-sized Parzen estimate.
+    """
+    X_noisy = corrupt(X, sigma, n_corruptions, rng)
+    target = objective_target(objective, X, X_noisy, sigma)
+    return flat_objective(
+        theta,
+        X_noisy,
+        target,
+        objective=objective,
+        sigma=sigma,
+        alpha=alpha,
+        shape=shape,
+        workspace=workspace,
+    )
+
+
+def adam_epoch(
+    theta,
+    X,
+    optimizer,
+    *,
+    objective,
+    sigma,
+    alpha,
+    n_corruptions,
+    batch_size,
+    shuffle,
+    rng,
+    shape,
+):
+    """One pass of Adam over the rows of ``X`` in minibatches; mean batch loss.
+
+    Rows are visited in a random order when ``shuffle``; every batch gets
+    fresh noise from ``rng``. ``theta`` (float64) is updated in place.
+    """
+    n = X.shape[0]
+    order = rng.permutation(n) if shuffle else None
+    # One set of scratch buffers for every batch of the epoch (the last,
+    # smaller batch fits in them too).
+    workspace = Workspace.for_shape(
+        max(n_corruptions, 1) * min(batch_size, n), X.shape[1], shape[0], X.dtype
+    )
+    total = 0.0
+    for start in range(0, n, batch_size):
+        rows = slice(start, min(start + batch_size, n))
+        batch = X[order[rows]] if shuffle else X[rows]
+        value, grad = batch_objective(
+            theta,
+            batch,
+            objective,
+            sigma,
+            alpha,
+            n_corruptions,
+            rng,
+            shape,
+            workspace,
+        )
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            raise FloatingPointError(
+                "the minibatch objective is not finite: lower "
+                "learning_rate_init, standardise X or increase alpha."
+            )
+        optimizer.step(theta, grad)
+        total += value * batch.shape[0]
+    return total / n
+
+
+@dataclass
+class AdamResult:
+    """What :func:`run_adam` found.
+
+    Attributes
+    ----------
+    theta : ndarray
+        The kept parameters: the best validated epoch's with early stopping
+        (as ``MLPRegressor``), else the last epoch's; the last completed
+        epoch's if interrupted.
+    n_iter : int
+        Epochs run.
+    loss_curve : list of float
+        Mean minibatch loss of each epoch, times ``loss_units``.
+    validation_curve : list of float
+        Validation loss after each epoch (early stopping only), same units.
+    best_validation : float
+        The kept parameters' validation loss (early stopping only).
+    hit_max_iter : bool
+        True if ``max_iter`` epochs ran without the stopping rule firing.
+    interrupted : KeyboardInterrupt or None
+        The Ctrl-C that stopped the run, for the caller to re-raise.
+    """
+
+    theta: np.ndarray
+    n_iter: int
+    loss_curve: list
+    validation_curve: list = field(default_factory=list)
+    best_validation: float = np.inf
+    hit_max_iter: bool = False
+    interrupted: KeyboardInterrupt | None = None
+
+
+def run_adam(
+    theta,
+    X,
+    rng,
+    *,
+    n_components,
+    objective,
+    sigma,
+    alpha,
+    n_corruptions,
+    learning_rate,
+    batch_size,
+    shuffle,
+    max_iter,
+    tol,
+    n_iter_no_change,
+    early_stopping,
+    validation_fraction,
+    loss_units=1.0,
+    on_epoch=None,
+):
+    """Epochs of minibatch Adam from ``theta`` until the loss stops improving.
+
+    Training stops when the monitored loss (the validation loss with
+    ``early_stopping``, else the epoch's mean training loss) has not improved
+    by ``tol`` (relative) for ``n_iter_no_change`` epochs, or after
+    ``max_iter`` epochs. With ``early_stopping``, ``validation_fraction`` of
+    the rows (drawn from ``rng``) are held out, with noise drawn once so that
+    the validation loss changes with the model only. Losses are reported, and
+    compared, times ``loss_units``. ``on_epoch(epoch, loss, validation)`` is
+    called after every epoch (``validation`` is None without early stopping).
+    ``theta`` is not modified.
+
+    Returns
+    -------
+    result : AdamResult
+        A KeyboardInterrupt before the first epoch completes is re-raised.
+    """
+    n_samples = X.shape[0]
+    shape = (n_components, X.shape[1])
+    theta = theta.copy()
+    X_train, validation_loss = X, None
+    if early_stopping:
+        n_val = int(np.ceil(validation_fraction * n_samples))
+        if n_samples - n_val < 1:
+            raise ValueError(
+                f"validation_fraction={validation_fraction} leaves no "
+                f"training rows out of {n_samples}; lower it or pass more rows."
+            )
+        order = rng.permutation(n_samples)
+        X_val, X_train = X[order[:n_val]], X[order[n_val:]]
+        # The validation loss uses the same noise draws (and so the same
+        # target) at every epoch, so its changes are the model's, not the
+        # noise's; both are made once.
+        val_seed = rng.randint(np.iinfo(np.int32).max)
+        val_noisy = corrupt(
+            X_val, sigma, n_corruptions, np.random.RandomState(val_seed)
+        )
+        validation_loss = partial(
+            flat_objective,
+            X_noisy=val_noisy,
+            target=objective_target(objective, X_val, val_noisy, sigma),
+            objective=objective,
+            sigma=sigma,
+            alpha=alpha,
+            shape=shape,
+        )
+    optimizer = AdamState(theta.size, learning_rate)
+    batch_size = min(batch_size, X_train.shape[0])
+    epoch_kwargs = dict(
+        objective=objective,
+        sigma=sigma,
+        alpha=alpha,
+        n_corruptions=n_corruptions,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        rng=rng,
+        shape=shape,
+    )
+
+    loss_curve, val_curve = [], []
+    best, best_theta, stalled = np.inf, theta.copy(), 0
+    done = []
+    try:
+        for epoch in range(1, max_iter + 1):
+            loss = loss_units * adam_epoch(theta, X_train, optimizer, **epoch_kwargs)
+            # One assignment: Ctrl-C never splits an epoch's parameters from
+            # its loss and count.
+            done[:] = [theta.copy(), loss, epoch]
+            loss_curve.append(loss)
+            monitored = loss
+            if validation_loss is not None:
+                monitored = loss_units * validation_loss(theta)[0]
+                val_curve.append(monitored)
+            if on_epoch is not None:
+                on_epoch(epoch, loss, monitored if val_curve else None)
+            if monitored < best - tol * abs(best) or not np.isfinite(best):
+                best, best_theta, stalled = monitored, theta.copy(), 0
+            else:
+                stalled += 1
+            if stalled >= n_iter_no_change:
+                break
+        else:
+            return AdamResult(
+                best_theta if validation_loss is not None else theta,
+                epoch,
+                loss_curve,
+                val_curve,
+                best,
+                hit_max_iter=True,
+            )
+    except KeyboardInterrupt as exc:
+        if not done:
+            raise
+        # Keep the last whole epoch, not the best one.
+        theta, _, epoch = done
+        del loss_curve[epoch:], val_curve[epoch:]
+        if len(val_curve) < epoch:  # stopped before validating it
+            val_curve = []
+        best = val_curve[-1] if val_curve else best
+        return AdamResult(theta, epoch, loss_curve, val_curve, best, interrupted=exc)
+    return AdamResult(
+        best_theta if validation_loss is not None else theta,
+        epoch,
+        loss_curve,
+        val_curve,
+        best,
+    )

@@ -1,0 +1,288 @@
+"""What a fitted model computes: the methods both estimators share.
+
+Every method here is a closed form of the fitted theta = (W, b, c) and
+``sigma_`` (:mod:`sklearn_dsm._model`), or draws from the density it defines
+(:mod:`sklearn_dsm._sampling`); none of them changes the estimator.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from . import _model
+from ._sampling import sample_model
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+    """transform, inverse_transform, denoise, energy, score_function,
+    score_samples, hyvarinen_score and sample of a fitted model.
+
+    A transformer (``transform`` is the encoder), so that scikit-learn wraps
+    ``transform`` for ``set_output`` and names the features ``<class>0``, ...
+    """
+
+    def _validate(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+
+    @property
+    def _theta(self):
+        """The fitted (W, b, c)."""
+        return self.components_, self.intercept_hidden_, self.intercept_visible_
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
+
+    def transform(self, X):
+        """Encode: hidden features ``sigmoid(X W^T + b)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, n_components)
+            Hidden-unit activations, in the dtype of ``X`` (float32 or float64).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> H = dae.transform(X[:3])
+        >>> H.shape, bool(((H > 0) & (H < 1)).all())
+        ((3, 4), True)
+        """
+        X = self._validate(X)
+        return _model.hidden(X, self.components_, self.intercept_hidden_)
+
+    def inverse_transform(self, X):
+        """Decode with the tied weights: ``H W + c``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Hidden representations, e.g. the output of :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            The decoded rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> R = dae.inverse_transform(dae.transform(X[:3]))
+        >>> bool(np.allclose(R, dae.denoise(X[:3])))
+        True
+        """
+        check_is_fitted(self)
+        H = check_array(X, dtype=FLOAT_DTYPES)
+        if H.shape[1] != self.n_components_:
+            raise ValueError(
+                f"X has {H.shape[1]} features, but inverse_transform expects "
+                f"n_components={self.n_components_} hidden features."
+            )
+        out = H @ self.components_.astype(H.dtype, copy=False)
+        out += self.intercept_visible_.astype(H.dtype, copy=False)
+        return out
+
+    @property
+    def n_components_(self):
+        """Number of hidden units H of the fitted model.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(50, 2))
+        >>> DenoisingAutoencoder(n_components=3, max_iter=5).fit(X).n_components_
+        3
+        """
+        return self.components_.shape[0]
+
+    def denoise(self, X):
+        """Reconstruct ``r(X) = X + sigma^2 Psi(X)``: a step of sigma^2 up log p.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            (Noisy) input rows.
+
+        Returns
+        -------
+        X_denoised : ndarray of shape (n_samples, n_features)
+            ``sigmoid(X W^T + b) W + c``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> step = dae.denoise(X[:3]) - X[:3]
+        >>> bool(np.allclose(step, dae.sigma_**2 * dae.score_function(X[:3])))
+        True
+        """
+        X = self._validate(X)
+        return _model.reconstruct(X, *self._theta)
+
+    def energy(self, X):
+        """Energy ``E(x)`` of each row; the model density is ``exp(-E(x)) / Z``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        E : ndarray of shape (n_samples,)
+            ``-(<c, x> - |x|^2 / 2 + sum_i softplus(W_i x + b_i)) / sigma^2``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> bool(np.allclose(dae.energy(X[:3]), -dae.score_samples(X[:3])))
+        True
+        """
+        X = self._validate(X)
+        return _model.energy(X, *self._theta, self.sigma_)
+
+    def score_function(self, X):
+        """Stein score ``Psi(x) = d log p(x) / dx = -dE/dx``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        Psi : ndarray of shape (n_samples, n_features)
+            ``(sigmoid(X W^T + b) W + c - X) / sigma^2``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> dae.score_function(X[:3]).shape
+        (3, 2)
+        """
+        X = self._validate(X)
+        return _model.score(X, *self._theta, self.sigma_)
+
+    def score_samples(self, X):
+        """Unnormalised log-density ``-E(x)`` of each row (``log p(x) + log Z``).
+
+        The autoencoder stays cheap to fit: it does not estimate ``log Z``. Use
+        :func:`estimate_log_partition` for it when a normalised density is needed.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input rows.
+
+        Returns
+        -------
+        log_density : ndarray of shape (n_samples,)
+            ``-E(x)``: the log-density up to the constant ``log Z(theta)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> dae.score_samples(X[:3]).shape
+        (3,)
+        """
+        return -self.energy(X)
+
+    def hyvarinen_score(self, X):
+        """Mean Hyvarinen loss ``|Psi|^2 / 2 + tr dPsi/dx`` on the clean rows of X.
+
+        Lower is better. It estimates the Fisher divergence between the data and
+        the model up to a model-independent constant, so it compares fits with
+        different ``sigma`` without any normalising constant.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out rows.
+
+        Returns
+        -------
+        loss : float
+            The mean Hyvarinen loss, the ISM objective with ``n_corruptions=0``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> bool(np.isclose(dae.hyvarinen_score(X), -dae.score(X)))
+        True
+        """
+        X = self._validate(X)
+        return float(np.mean(_model.hyvarinen_loss(X, *self._theta, self.sigma_)))
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw rows from the model density ``p(x) = exp(-E(x)) / Z``.
+
+        ``n_samples`` chains are annealed from the base Gaussian
+        ``N(c, sigma^2 I)`` to the model through 1000 temperatures with one
+        Metropolis-adjusted Langevin (MALA) step each, resampled by their
+        importance weights, then moved 500 more MALA steps at the model
+        itself, with the step size steered to MALA's optimal acceptance rate
+        (0.574). Annealing reaches every mode in proportion to its mass; the
+        final steps make the draws exact as their number grows. Each row is
+        the end of its own chain, so there is no thinning to choose.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the chains. Pass an int for reproducible draws.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Draws from the model, in the dtype of the fitted parameters.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> dae.sample(5, random_state=0).shape
+        (5, 2)
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(
+                f"n_samples must be a positive integer; got {n_samples!r}."
+            )
+        X = sample_model(
+            *self._theta, self.sigma_, n_samples, random_state=random_state
+        )
+        return X.astype(self.components_.dtype, copy=False)

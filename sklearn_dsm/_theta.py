@@ -1,0 +1,69 @@
+"""The parameters theta = (W, b, c): their flat layout and their initial values.
+
+``scipy.optimize.minimize`` and Adam want a single float64 vector; the math
+wants three arrays in the data's dtype. Everything that crosses that boundary
+goes through :func:`pack` and :func:`unpack`, whose round trip is tested.
+"""
+
+import numpy as np
+
+from ._chunking import row_slabs
+
+
+def n_params(n_components, n_features):
+    """Length of the flat vector for H = ``n_components`` and d = ``n_features``."""
+    return n_components * n_features + n_components + n_features
+
+
+def pack(W, b, c):
+    """Concatenate (W, b, c) into one float64 vector ``[W.ravel(), b, c]``."""
+    return np.concatenate([np.ravel(W), np.ravel(b), np.ravel(c)]).astype(
+        np.float64, copy=False
+    )
+
+
+def unpack(theta, n_components, n_features, dtype=np.float64):
+    """Split a flat vector into (W, b, c), cast to ``dtype``.
+
+    The returned arrays are views of ``theta`` when no cast is needed, so
+    callers must not write into them.
+    """
+    theta = np.asarray(theta)
+    if theta.shape != (n_params(n_components, n_features),):
+        raise ValueError(
+            f"theta has shape {theta.shape}; expected "
+            f"({n_params(n_components, n_features)},) for "
+            f"n_components={n_components}, n_features={n_features}."
+        )
+    theta = theta.astype(dtype, copy=False)
+    n_w = n_components * n_features
+    W = theta[:n_w].reshape(n_components, n_features)
+    b = theta[n_w : n_w + n_components]
+    c = theta[n_w + n_components :]
+    return W, b, c
+
+
+def initial_theta(X, n_components, rng):
+    """Small random W scaled to the data, b = 0, c = the data mean.
+
+    W is Glorot-uniform divided by the data's root-mean-square spread, so
+    that the initial pre-activations W x are O(1) whatever the data's units
+    (the fit is then equivariant to rescaling X together with sigma).
+    c = mean(X) centres the model's base Gaussian N(c, sigma^2 I) on the data.
+    Returns float64 (W, b, c); draws from ``rng`` (a RandomState).
+    """
+    n_features = X.shape[1]
+    mean = X.mean(axis=0, dtype=np.float64)
+    # The root-mean-square deviation, accumulated in float64 a slab of rows
+    # at a time: a whole float64 (X - mean) ** 2 would be four times the
+    # size of a float32 X.
+    sum_sq = 0.0
+    for start, stop in row_slabs(X.shape[0], n_features):
+        deviation = X[start:stop] - mean
+        sum_sq += float(np.vdot(deviation, deviation))
+    spread = float(np.sqrt(sum_sq / X.size))
+    if not np.isfinite(spread) or spread <= 0:
+        spread = 1.0
+    limit = np.sqrt(6.0 / (n_features + n_components)) / spread
+    W = rng.uniform(-limit, limit, size=(n_components, n_features))
+    return W, np.zeros(n_components), mean
