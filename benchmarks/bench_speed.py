@@ -42,10 +42,10 @@ from sklearn.neural_network import MLPRegressor
 from threadpoolctl import threadpool_info
 
 from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM
-from sklearn_dsm._base import corrupt
 from sklearn_dsm._objectives import (
-    OBJECTIVE_FUNCTIONS,
+    OBJECTIVES,
     Workspace,
+    corrupt,
     objective_target,
     parzen_posterior_mean,
 )
@@ -136,7 +136,8 @@ def bench_evaluations(sizes, results):
                 np.empty((H, d), dtype),
             ]
             workspace = Workspace.for_data(X_noisy, H)
-            for objective, function in OBJECTIVE_FUNCTIONS.items():
+            for objective, record in OBJECTIVES.items():
+                function = record.function
                 note = ""
                 if objective == "esm" and n > 20_000:
                     # The exact Parzen target is O(n^2 d) once per fit (section

@@ -19,8 +19,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neighbors import KernelDensity
 from threadpoolctl import threadpool_info
 
-from sklearn_dsm import ScoreMatchingEBM
-from sklearn_dsm._sampling import log_partition_ais
+from sklearn_dsm import ScoreMatchingEBM, estimate_log_partition
 
 
 def main():
@@ -64,11 +63,10 @@ def main():
         f"\nchosen EBM: log Z = {ebm.log_partition_:.3f} +/- "
         f"{ebm.log_partition_std_:.3f} (default budget, fitted)"
     )
-    params = (ebm.components_, ebm.intercept_hidden_, ebm.intercept_visible_)
     for n_chains, n_steps in ((256, 2000), (1024, 8000)):
         start = time.perf_counter()
-        log_z, stderr = log_partition_ais(
-            *params, ebm.sigma, n_chains=n_chains, n_steps=n_steps, random_state=1
+        log_z, stderr = estimate_log_partition(
+            ebm, n_chains=n_chains, n_steps=n_steps, random_state=1
         )
         seconds = time.perf_counter() - start
         print(
