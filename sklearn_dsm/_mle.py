@@ -20,7 +20,9 @@ import numpy as np
 from scipy.special import expit
 from sklearn.utils import check_random_state
 
+from ._adam import AdamState
 from ._sampling import _adapt, _Chains, sample_model
+from ._theta import pack, unpack
 
 
 def energy_gradient_statistics(X, W, b, weights=None):
@@ -71,12 +73,12 @@ def refine_by_likelihood(
     Runs in float64; returns new (W, b, c).
     """
     rng = check_random_state(random_state)
-    params = [np.array(p, dtype=np.float64) for p in (W, b, c)]
+    n_components, n_features = np.shape(W)
+    theta = pack(W, b, c).copy()
+    params = unpack(theta, n_components, n_features)  # views of theta
     X = np.asarray(X, dtype=np.float64)
     chains_X = sample_model(*params, sigma, n_chains, random_state=rng)
-    first = [np.zeros_like(p) for p in params]
-    second = [np.zeros_like(p) for p in params]
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    optimizer = AdamState(theta.size, learning_rate)
     step = 0.3 * sigma
     for t in range(1, n_steps + 1):
         chains = _Chains(*params, sigma, chains_X)
@@ -84,15 +86,13 @@ def refine_by_likelihood(
             step = _adapt(step, chains.mala_step(1.0, step, rng), sigma)
         chains_X = chains.X
         batch = X[rng.randint(X.shape[0], size=min(batch_size, X.shape[0]))]
-        grads = list(log_likelihood_gradient(*params, sigma, batch, chains_X))
-        grads[0] -= alpha * params[0]
+        grad_W, grad_b, grad_c = log_likelihood_gradient(
+            *params, sigma, batch, chains_X
+        )
+        grad_W -= alpha * params[0]
         # Linear decay to zero: the chains' Monte Carlo noise would otherwise
         # keep the parameters wandering around the optimum.
-        rate = learning_rate * (1.0 - (t - 1) / n_steps)
-        for p, g, m, v in zip(params, grads, first, second, strict=True):
-            m *= beta1
-            m += (1 - beta1) * g
-            v *= beta2
-            v += (1 - beta2) * g**2
-            p += rate * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps)
-    return tuple(params)
+        optimizer.learning_rate = learning_rate * (1.0 - (t - 1) / n_steps)
+        # Ascent on the likelihood is descent on its negative.
+        optimizer.step(theta, -pack(grad_W, grad_b, grad_c))
+    return tuple(p.copy() for p in params)
