@@ -150,7 +150,11 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     best_validation_loss_ : float
         Its minimum, reached by the kept parameters; only with early stopping.
     log_partition_ : float
-        AIS estimate of ``log Z(theta) = log integral exp(-E(x)) dx``.
+        AIS estimate of ``log Z(theta) = log integral exp(-E(x)) dx``, made
+        at the end of ``fit``. After :meth:`partial_fit` it (with
+        ``log_partition_std_`` and ``far_mass_``) is set by the first
+        :meth:`score_samples` or :meth:`score` call, or by
+        :meth:`update_log_partition`.
     log_partition_std_ : float
         Standard error of ``log_partition_``.
     far_mass_ : float
