@@ -5,10 +5,8 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
-from sklearn.preprocessing import StandardScaler
 
 from sklearn_dsm import DenoisingAutoencoder
 
@@ -21,12 +19,6 @@ distributed = pytest.importorskip(
 dask_ml_wrappers = pytest.importorskip(
     "dask_ml.wrappers", reason="the dask extra is not installed: pip install '.[dask]'"
 )
-
-
-@pytest.fixture(scope="module")
-def moons():
-    X, _ = make_moons(400, noise=0.08, random_state=0)
-    return StandardScaler().fit_transform(X)
 
 
 def _dae(**params):
@@ -42,10 +34,13 @@ def _dae(**params):
     return DenoisingAutoencoder(**{**defaults, **params})
 
 
-def test_incremental_trains_on_a_dask_array_block_by_block_and_transforms(moons):
+def test_incremental_trains_on_a_dask_array_block_by_block_and_transforms(
+    make_moons_std,
+):
     """Incremental feeds the blocks of a 4-chunk dask array to partial_fit in
     order; its estimator equals partial_fit on the same blocks in memory, bit
     for bit, and its transform is the in-memory transform."""
+    moons = make_moons_std(400, 0.08)
     X = da.from_array(moons, chunks=100)
     assert X.numblocks[0] == 4
     inc = dask_ml_wrappers.Incremental(_dae(), shuffle_blocks=False)
@@ -63,6 +58,7 @@ def test_incremental_trains_on_a_dask_array_block_by_block_and_transforms(moons)
     np.testing.assert_array_equal(Z.compute(), in_memory.transform(moons))
 
 
+@pytest.mark.slow
 def test_grid_search_on_a_local_dask_cluster_matches_the_default_backend():
     """GridSearchCV over sigma, its fits run by joblib's dask backend on a
     loopback LocalCluster of two worker processes: the same scores and the

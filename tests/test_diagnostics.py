@@ -12,12 +12,6 @@ from sklearn_dsm import ScoreMatchingEBM
 from sklearn_dsm._diagnostics import far_mass, noise_radius
 
 
-@pytest.fixture(scope="module")
-def moons():
-    X, _ = make_moons(300, noise=0.1, random_state=0)
-    return StandardScaler().fit_transform(X)
-
-
 def test_noise_radius_holds_the_stated_share_of_the_noise():
     rng = np.random.RandomState(0)
     for d in (1, 2, 10, 64):
@@ -45,7 +39,9 @@ def _fit(X, **params):
     return est, [w for w in caught if not issubclass(w.category, ConvergenceWarning)]
 
 
-def test_diagnostic_flags_an_unpenalised_overparameterised_fit(moons):
+@pytest.mark.slow
+def test_diagnostic_flags_an_unpenalised_overparameterised_fit(make_moons_std):
+    moons = make_moons_std(300, 0.1)
     # 128 free hidden units at a small sigma: modes grow where no row is.
     bad, caught = _fit(moons, n_components=128, sigma=0.05, alpha=0.0, random_state=0)
     assert bad.far_mass_ > 0.2
@@ -57,7 +53,8 @@ def test_diagnostic_flags_an_unpenalised_overparameterised_fit(moons):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_diagnostic_does_not_flag_a_good_fit(moons, seed):
+def test_diagnostic_does_not_flag_a_good_fit(make_moons_std, seed):
+    moons = make_moons_std(300, 0.1)
     good, caught = _fit(
         moons, n_components=16, sigma=0.3, alpha=0.01, random_state=seed
     )
@@ -65,7 +62,8 @@ def test_diagnostic_does_not_flag_a_good_fit(moons, seed):
     assert not caught
 
 
-def test_verbose_reports_log_z_and_far_mass(moons, capsys):
+def test_verbose_reports_log_z_and_far_mass(make_moons_std, capsys):
+    moons = make_moons_std(300, 0.1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ScoreMatchingEBM(
@@ -99,6 +97,7 @@ def _digits_pca10(n, seed):
     return PCA(10, random_state=seed).fit_transform(StandardScaler().fit_transform(X))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name, sigmas",
     [
@@ -138,6 +137,7 @@ def test_defaults_with_a_sigma_search_beat_a_single_gaussian(name, sigmas):
     assert search.best_estimator_.far_mass_ < 0.05
 
 
+@pytest.mark.slow
 def test_model_selection_recipe_on_a_2d_mixture():
     """The README's recipe (held-out likelihood over sigma, alpha, n_components).
 

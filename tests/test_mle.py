@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import pytest
 from scipy.special import logsumexp
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
@@ -48,6 +49,7 @@ def test_log_likelihood_gradient_is_exact_under_quadrature():
     np.testing.assert_allclose(analytic, numeric, atol=1e-8)
 
 
+@pytest.mark.slow
 def test_refinement_removes_far_mass_and_beats_a_gaussian_on_digits():
     """The issue's digits setting: score matching alone leaves mass far away.
 

@@ -1,27 +1,18 @@
-"""Minibatch training: solver="adam", partial_fit and their agreement with L-BFGS."""
+"""Minibatch Adam (``_adam``): its state, the batch objective, solver="adam",
+partial_fit, and their agreement with L-BFGS."""
 
-import pickle
 import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_moons
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import StandardScaler
 
-from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM
+from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _adam
 from sklearn_dsm._adam import AdamState, batch_objective
 from sklearn_dsm._objectives import OBJECTIVES, corrupt, dsm_objective
 from sklearn_dsm._theta import pack
 
-ESTIMATORS = [DenoisingAutoencoder, ScoreMatchingEBM]
-SIGMA, ALPHA = 0.3, 0.1
-
-
-@pytest.fixture(scope="module")
-def moons():
-    X, _ = make_moons(300, noise=0.08, random_state=0)
-    return StandardScaler().fit_transform(X)
+SIGMA, ALPHA = 0.3, 0.1  # those of the adam_dae fixture (conftest.py)
 
 
 def _expected_objective(est, X, n_draws=200):
@@ -35,27 +26,12 @@ def _expected_objective(est, X, n_draws=200):
     return value + 0.5 * ALPHA * float(np.vdot(W, W))
 
 
-def _adam(**params):
-    defaults = dict(
-        n_components=8,
-        sigma=SIGMA,
-        alpha=ALPHA,
-        objective="dsm",
-        solver="adam",
-        learning_rate_init=0.01,
-        batch_size=64,
-        n_corruptions=4,
-        n_iter_no_change=10**6,
-        random_state=0,
-    )
-    return DenoisingAutoencoder(**{**defaults, **params})
-
-
-def test_adam_reaches_the_lbfgs_optimum_within_half_a_percent(moons):
+def test_adam_reaches_the_lbfgs_optimum_within_half_a_percent(make_moons_std, adam_dae):
     """Minibatch Adam with fresh noise minimises the expected objective that
     L-BFGS minimises on 50 fixed draws per row. On the same 200 fresh draws
     per row, Adam's optimum is within 0.5% of L-BFGS's. Stopped after 50
     epochs instead of 1500, it is not, so the tolerance can tell them apart."""
+    moons = make_moons_std(300, 0.08)
     reference = DenoisingAutoencoder(
         8,
         sigma=SIGMA,
@@ -69,8 +45,8 @@ def test_adam_reaches_the_lbfgs_optimum_within_half_a_percent(moons):
     j_ref = _expected_objective(reference, moons)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        adam = _adam(max_iter=1500).fit(moons)
-        short = _adam(max_iter=50).fit(moons)
+        adam = adam_dae(max_iter=1500).fit(moons)
+        short = adam_dae(max_iter=50).fit(moons)
     assert adam.n_iter_ == 1500 and len(adam.loss_curve_) == 1500
     gap = (_expected_objective(adam, moons) - j_ref) / abs(j_ref)
     assert abs(gap) < 0.005, gap
@@ -78,16 +54,17 @@ def test_adam_reaches_the_lbfgs_optimum_within_half_a_percent(moons):
     assert short_gap > 0.005, short_gap
 
 
-def test_fit_adam_is_a_sequence_of_partial_fits(moons):
+def test_fit_adam_is_a_sequence_of_partial_fits(make_moons_std, adam_dae):
     """One partial_fit call is one epoch of fit(solver="adam"), with the random
     stream and the Adam state carried across calls. So E calls on the whole
     data give fit's parameters bit for bit; and after the first, an epoch
     delivered as a stream of consecutive batches is the same epoch."""
+    moons = make_moons_std(300, 0.08)
     epochs = 5
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fitted = _adam(max_iter=epochs, shuffle=False).fit(moons)
-    streamed = _adam(shuffle=False)
+        fitted = adam_dae(max_iter=epochs, shuffle=False).fit(moons)
+    streamed = adam_dae(shuffle=False)
     streamed.partial_fit(moons)  # initialises from all rows, as fit does
     for _ in range(epochs - 1):
         for start in range(0, len(moons), 64):  # batch_size rows per call
@@ -100,25 +77,29 @@ def test_fit_adam_is_a_sequence_of_partial_fits(moons):
     # With shuffling, whole-data calls still replay fit exactly.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fitted = _adam(max_iter=epochs).fit(moons)
-    replay = _adam()
+        fitted = adam_dae(max_iter=epochs).fit(moons)
+    replay = adam_dae()
     for _ in range(epochs):
         replay.partial_fit(moons)
     np.testing.assert_array_equal(replay.components_, fitted.components_)
     assert replay.n_iter_ == epochs and len(replay.loss_curve_) == epochs
 
 
-def test_a_stream_initialised_from_its_first_batch_reaches_the_same_objective(moons):
+@pytest.mark.slow
+def test_a_stream_initialised_from_its_first_batch_reaches_the_same_objective(
+    make_moons_std, adam_dae
+):
     """The only difference left between a stream and fit(solver="adam") is the
     initialisation from the first batch instead of all rows. Over 4 seeds the
     two reach the same expected objective to within 1%."""
+    moons = make_moons_std(300, 0.08)
     gaps = []
     for seed in range(4):
         order = np.random.RandomState(seed).permutation(len(moons))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            fitted = _adam(max_iter=300, random_state=seed).fit(moons)
-        stream = _adam(random_state=seed)
+            fitted = adam_dae(max_iter=300, random_state=seed).fit(moons)
+        stream = adam_dae(random_state=seed)
         for _ in range(300):
             for batch in np.array_split(moons[order], 3):
                 stream.partial_fit(batch)
@@ -129,10 +110,10 @@ def test_a_stream_initialised_from_its_first_batch_reaches_the_same_objective(mo
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_partial_fit_every_objective_lowers_the_loss_and_keeps_float32(
-    moons, objective, Estimator
+    make_moons_std, objective, Estimator
 ):
+    moons = make_moons_std(300, 0.08)
     params = dict(
         n_components=8,
         sigma=SIGMA,
@@ -154,7 +135,8 @@ def test_partial_fit_every_objective_lowers_the_loss_and_keeps_float32(
     assert est.n_iter_ == 31 and len(est.loss_curve_) == 31
 
 
-def test_partial_fit_refines_a_fitted_model(moons):
+def test_partial_fit_refines_a_fitted_model(make_moons_std):
+    moons = make_moons_std(300, 0.08)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est = DenoisingAutoencoder(
@@ -177,52 +159,9 @@ def test_partial_fit_refines_a_fitted_model(moons):
     assert _expected_objective(est, moons) < before
 
 
-def test_ebm_partial_fit_defers_log_z_until_needed(moons):
-    def stream(score_midway):
-        ebm = ScoreMatchingEBM(
-            8,
-            sigma=0.5,
-            n_ais_chains=64,
-            n_ais_steps=300,
-            learning_rate_init=0.01,
-            random_state=0,
-        )
-        for k in range(20):
-            ebm.partial_fit(moons)
-            if score_midway and k == 10:
-                ebm.score(moons)
-        return ebm
-
-    ebm = stream(score_midway=False)
-    assert "log_partition_" not in vars(ebm)  # no AIS per call
-    log_p = ebm.score_samples(moons)  # estimated now, once
-    assert np.isfinite(ebm.log_partition_) and ebm.log_partition_std_ < 0.1
-    np.testing.assert_allclose(log_p, -ebm.energy(moons) - ebm.log_partition_)
-    z = ebm.log_partition_
-    ebm.score_samples(moons)
-    assert ebm.log_partition_ == z  # cached until the next partial_fit
-    # Scoring mid-stream draws nothing from the training stream: the same
-    # parameters, and (seeded by them) the same log Z.
-    scored = stream(score_midway=True)
-    np.testing.assert_array_equal(scored.components_, ebm.components_)
-    assert scored.update_log_partition().log_partition_ == z
-
-    ebm.partial_fit(moons)
-    assert "log_partition_" not in vars(ebm)
-    # Reading an attribute never runs AIS: a public method does.
-    assert not hasattr(ebm, "far_mass_")
-    assert ebm.update_log_partition() is ebm
-    assert np.isfinite(ebm.far_mass_) and ebm.log_partition_ != z
-    # The stream and the Adam state survive pickling mid-stream.
-    ebm.partial_fit(moons)
-    clone = pickle.loads(pickle.dumps(ebm))
-    ebm.partial_fit(moons)
-    clone.partial_fit(moons)
-    np.testing.assert_array_equal(clone.components_, ebm.components_)
-
-
-def test_early_stopping_keeps_the_best_validated_epoch(moons):
-    est = _adam(
+def test_early_stopping_keeps_the_best_validated_epoch(make_moons_std, adam_dae):
+    moons = make_moons_std(300, 0.08)
+    est = adam_dae(
         max_iter=400,
         early_stopping=True,
         validation_fraction=0.2,
@@ -256,32 +195,10 @@ def test_early_stopping_keeps_the_best_validated_epoch(moons):
     assert kept < curve[-1]
 
 
-def test_adam_without_convergence_warns_and_names_the_knobs(moons):
+def test_adam_without_convergence_warns_and_names_the_knobs(make_moons_std, adam_dae):
+    moons = make_moons_std(300, 0.08)
     with pytest.warns(ConvergenceWarning, match="max_iter=3 epochs.*n_iter_no_change"):
-        _adam(max_iter=3, n_iter_no_change=10).fit(moons)
-
-
-@pytest.mark.parametrize(
-    "params, match",
-    [
-        ({"solver": "sgd"}, "'solver' parameter"),
-        ({"batch_size": 0}, "'batch_size' parameter"),
-        ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter"),
-        ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
-        ({"n_iter_no_change": 0}, "'n_iter_no_change' parameter"),
-    ],
-)
-def test_invalid_minibatch_hyperparameters_are_named(moons, params, match):
-    with pytest.raises(ValueError, match=match):
-        _adam(**params).fit(moons)
-    with pytest.raises(ValueError, match=match):
-        _adam(**params).partial_fit(moons)
-
-
-def test_partial_fit_checks_the_feature_count(moons):
-    est = _adam().partial_fit(moons)
-    with pytest.raises(ValueError, match="X has 3 features.*expecting 2"):
-        est.partial_fit(np.zeros((5, 3)))
+        adam_dae(max_iter=3, n_iter_no_change=10).fit(moons)
 
 
 def test_adam_state_matches_the_textbook_update():
@@ -303,19 +220,13 @@ def test_adam_state_matches_the_textbook_update():
     np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
-def test_early_stopping_that_leaves_no_training_rows_is_refused(moons):
-    with pytest.raises(ValueError, match="validation_fraction=0.9 leaves no"):
-        _adam(early_stopping=True, validation_fraction=0.9).fit(moons[:2])
-
-
-def test_a_failed_partial_fit_changes_nothing(moons, monkeypatch):
+def test_a_failed_partial_fit_changes_nothing(make_moons_std, adam_dae, monkeypatch):
     """An epoch that fails (or is interrupted) half way leaves the parameters
     and the Adam state as they were."""
-    from sklearn_dsm import _adam as _minibatch
-
-    est = _adam().partial_fit(moons)
+    moons = make_moons_std(300, 0.08)
+    est = adam_dae().partial_fit(moons)
     before = (est.components_.copy(), est._optimizer.t, est._optimizer.m.copy())
-    real, calls = _minibatch.batch_objective, []
+    real, calls = _adam.batch_objective, []
 
     def failing(*args, **kwargs):
         calls.append(1)
@@ -323,7 +234,7 @@ def test_a_failed_partial_fit_changes_nothing(moons, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_minibatch, "batch_objective", failing)
+    monkeypatch.setattr(_adam, "batch_objective", failing)
     with pytest.raises(KeyboardInterrupt):
         est.partial_fit(moons)
     np.testing.assert_array_equal(est.components_, before[0])
@@ -332,19 +243,19 @@ def test_a_failed_partial_fit_changes_nothing(moons, monkeypatch):
 
 
 def test_a_first_partial_fit_that_fails_leaves_the_estimator_unfitted(
-    moons, monkeypatch
+    make_moons_std, adam_dae, monkeypatch
 ):
     """validate_data has set n_features_in_ by the time the epoch runs; an
     interruption then must not leave it behind as a half-fitted estimator."""
     from sklearn.exceptions import NotFittedError
 
-    from sklearn_dsm import _adam as _minibatch
+    moons = make_moons_std(300, 0.08)
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_minibatch, "batch_objective", interrupted)
-    est = _adam()
+    monkeypatch.setattr(_adam, "batch_objective", interrupted)
+    est = adam_dae()
     with pytest.raises(KeyboardInterrupt):
         est.partial_fit(moons)
     assert not [k for k in vars(est) if k.endswith("_") and not k.startswith("_")]
@@ -352,9 +263,12 @@ def test_a_first_partial_fit_that_fails_leaves_the_estimator_unfitted(
         est.transform(moons)
 
 
-def test_partial_fit_follows_learning_rate_and_n_components_changes(moons):
-    a = _adam().partial_fit(moons)
-    b = _adam().partial_fit(moons)
+def test_partial_fit_follows_learning_rate_and_n_components_changes(
+    make_moons_std, adam_dae
+):
+    moons = make_moons_std(300, 0.08)
+    a = adam_dae().partial_fit(moons)
+    b = adam_dae().partial_fit(moons)
     b.set_params(learning_rate_init=0.1)
     a.partial_fit(moons)
     b.partial_fit(moons)

@@ -1,3 +1,5 @@
+"""The flat parameter vector (``_theta``): pack and unpack, and their checks."""
+
 import numpy as np
 import pytest
 
