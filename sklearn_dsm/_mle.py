@@ -13,7 +13,7 @@ annealed draws of the score-matching fit, so mass far from the data is found
 and pushed down. A few hundred Adam steps from the score-matching solution are
 enough on the data sets we measured: on digits reduced to 10 standardised
 principal components, 300 steps lifted held-out log-likelihood from -32.4 to
--12.6 nats per row (``benchmarks/mle_refinement.py``).
+-12.6 nats per row (``benchmarks/study_mle_refinement.py``).
 """
 
 import numpy as np

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM
+from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, estimate_log_partition
 
 
 @pytest.mark.parametrize(
@@ -158,3 +158,27 @@ def test_partial_fit_checks_the_feature_count(make_moons_std, adam_dae):
     est = adam_dae().partial_fit(moons)
     with pytest.raises(ValueError, match="X has 3 features.*expecting 2"):
         est.partial_fit(np.zeros((5, 3)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(n_chains=1), "n_chains must be an integer >= 2; got 1"),
+        (dict(n_chains=2.5), "n_chains must be an integer >= 2"),
+        (dict(n_steps=0), "n_steps must be an integer >= 1; got 0"),
+        (dict(n_steps="100"), "n_steps must be an integer >= 1"),
+    ],
+)
+def test_estimate_log_partition_names_a_bad_budget(moons, small, kwargs, match):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dae = small(DenoisingAutoencoder, max_iter=3).fit(moons)
+    with pytest.raises(ValueError, match=match):
+        estimate_log_partition(dae, **kwargs)
+
+
+def test_estimate_log_partition_needs_a_fitted_model():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        estimate_log_partition(DenoisingAutoencoder())

@@ -11,7 +11,7 @@ nats per row of:
   n_components (GridSearchCV, 3-fold);
 - the remedy: the recipe's choice refitted with mle_steps=300.
 
-Run: ``python benchmarks/model_selection_digits.py`` (several minutes).
+Run: ``python benchmarks/study_model_selection_digits.py`` (several minutes).
 """
 
 import time

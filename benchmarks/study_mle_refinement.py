@@ -4,7 +4,7 @@ Two moons (1000 rows) and digits reduced by StandardScaler -> PCA(10) ->
 StandardScaler, each on a 70/30 split (random_state=0), for a few
 score-matching settings, with ``mle_steps=0`` and ``mle_steps=300``. Prints the
 held-out mean log-likelihood (nats per row), far_mass_, the AIS standard error
-and the fit time. Run: ``python benchmarks/mle_refinement.py`` (about a minute).
+and the fit time. Run: ``python benchmarks/study_mle_refinement.py`` (about a minute).
 """
 
 import time

@@ -5,7 +5,7 @@ hyperparameters are chosen by 3-fold GridSearchCV on the training part (by
 held-out log-likelihood, each estimator's own ``score``); the table gives the
 mean log-likelihood of the test rows in nats per row. For the chosen EBM it
 also prints the AIS estimate of log Z at two budgets and the time AIS adds to
-``fit``. Run: ``python benchmarks/density_digits.py`` (a few minutes on 2 cores).
+``fit``. Run: ``python benchmarks/study_density_digits.py`` (a few minutes on 2 cores).
 """
 
 import time
