@@ -10,6 +10,7 @@ runs epochs with early stopping for ``fit(solver="adam")``, and
 ``partial_fit`` calls is the same algorithm as ``fit`` on the concatenation.
 """
 
+import zlib
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -174,6 +175,22 @@ class AdamResult:
     interrupted: KeyboardInterrupt | None = None
 
 
+# Rows of the training set the plateau monitor evaluates each epoch.
+_MONITOR_ROWS = 2000
+# On a plateau the step is divided by this, at most _MAX_DECAYS times; the
+# next plateau stops training.
+_DECAY = 10.0
+_MAX_DECAYS = 2
+
+
+def _fixed_noise_objective(X, seed, **kwargs):
+    """``theta -> objective`` on noise drawn once from ``seed``: a function of
+    the parameters alone, whose changes are the model's, not the noise's."""
+    X_noisy = corrupt(X, kwargs["sigma"], kwargs.pop("n_corruptions"), seed)
+    target = objective_target(kwargs["objective"], X, X_noisy, kwargs["sigma"])
+    return partial(flat_objective, X_noisy=X_noisy, target=target, **kwargs)
+
+
 def run_adam(
     theta,
     X,
@@ -197,15 +214,18 @@ def run_adam(
 ):
     """Epochs of minibatch Adam from ``theta`` until the loss stops improving.
 
-    Training stops when the monitored loss (the validation loss with
-    ``early_stopping``, else the epoch's mean training loss) has not improved
-    by ``tol`` (relative) for ``n_iter_no_change`` epochs, or after
-    ``max_iter`` epochs. With ``early_stopping``, ``validation_fraction`` of
-    the rows (drawn from ``rng``) are held out, with noise drawn once so that
-    the validation loss changes with the model only. Losses are reported, and
-    compared, times ``loss_units``. ``on_epoch(epoch, loss, validation)`` is
-    called after every epoch (``validation`` is None without early stopping).
-    ``theta`` is not modified.
+    The stopping rule watches an objective on noise drawn once: the held-out
+    rows' with ``early_stopping`` (``validation_fraction`` of the rows, drawn
+    from ``rng``), else that of up to 2000 training rows. The training loss
+    itself, with fresh noise in every batch, jitters by more than any useful
+    ``tol``. When the watched objective has not improved by ``tol``
+    (relative) for ``n_iter_no_change`` epochs, the step size is divided by
+    10; the third such plateau (or ``max_iter`` epochs) ends training. Adam at
+    a constant step hovers around the optimum at a distance set by the step,
+    the decay lets it settle. Losses are reported, and compared, times
+    ``loss_units``. ``on_epoch(epoch, loss, validation)`` is called after
+    every epoch (``validation`` is None without early stopping). ``theta`` is
+    not modified.
 
     Returns
     -------
@@ -215,7 +235,14 @@ def run_adam(
     n_samples = X.shape[0]
     shape = (n_components, X.shape[1])
     theta = theta.copy()
-    X_train, validation_loss = X, None
+    objective_kwargs = dict(
+        objective=objective,
+        sigma=sigma,
+        alpha=alpha,
+        shape=shape,
+        n_corruptions=n_corruptions,
+    )
+    X_train = X
     if early_stopping:
         n_val = int(np.ceil(validation_fraction * n_samples))
         if n_samples - n_val < 1:
@@ -224,38 +251,29 @@ def run_adam(
                 f"training rows out of {n_samples}; lower it or pass more rows."
             )
         order = rng.permutation(n_samples)
-        X_val, X_train = X[order[:n_val]], X[order[n_val:]]
-        # The validation loss uses the same noise draws (and so the same
-        # target) at every epoch, so its changes are the model's, not the
-        # noise's; both are made once.
-        val_seed = rng.randint(np.iinfo(np.int32).max)
-        val_noisy = corrupt(
-            X_val, sigma, n_corruptions, np.random.RandomState(val_seed)
+        X_watched, X_train = X[order[:n_val]], X[order[n_val:]]
+        seed = rng.randint(np.iinfo(np.int32).max)
+    else:
+        # Evenly spaced rows and a seed from their bytes: no draw from rng,
+        # so that fit(solver="adam") stays a sequence of partial_fit epochs.
+        rows = np.unique(
+            np.linspace(0, n_samples - 1, min(n_samples, _MONITOR_ROWS)).astype(int)
         )
-        validation_loss = partial(
-            flat_objective,
-            X_noisy=val_noisy,
-            target=objective_target(objective, X_val, val_noisy, sigma),
-            objective=objective,
-            sigma=sigma,
-            alpha=alpha,
-            shape=shape,
-        )
+        X_watched = X[rows]
+        seed = zlib.crc32(np.ascontiguousarray(X_watched).tobytes())
+    watched = _fixed_noise_objective(
+        X_watched, np.random.RandomState(seed), **objective_kwargs
+    )
     optimizer = AdamState(theta.size, learning_rate)
-    batch_size = min(batch_size, X_train.shape[0])
     epoch_kwargs = dict(
-        objective=objective,
-        sigma=sigma,
-        alpha=alpha,
-        n_corruptions=n_corruptions,
-        batch_size=batch_size,
+        **objective_kwargs,
+        batch_size=min(batch_size, X_train.shape[0]),
         shuffle=shuffle,
         rng=rng,
-        shape=shape,
     )
 
     loss_curve, val_curve = [], []
-    best, best_theta, stalled = np.inf, theta.copy(), 0
+    best, best_theta, stalled, decays = np.inf, theta.copy(), 0, 0
     done = []
     try:
         for epoch in range(1, max_iter + 1):
@@ -264,21 +282,26 @@ def run_adam(
             # its loss and count.
             done[:] = [theta.copy(), loss, epoch]
             loss_curve.append(loss)
-            monitored = loss
-            if validation_loss is not None:
-                monitored = loss_units * validation_loss(theta)[0]
+            monitored = loss_units * watched(theta)[0]
+            if early_stopping:
                 val_curve.append(monitored)
             if on_epoch is not None:
-                on_epoch(epoch, loss, monitored if val_curve else None)
-            if monitored < best - tol * abs(best) or not np.isfinite(best):
+                on_epoch(epoch, loss, monitored if early_stopping else None)
+            # Progress is judged relative to the step: after each decay the
+            # same tol, scaled down with the step, must be met again.
+            step_tol = tol * optimizer.learning_rate / learning_rate
+            if monitored < best - step_tol * abs(best) or not np.isfinite(best):
                 best, best_theta, stalled = monitored, theta.copy(), 0
             else:
                 stalled += 1
             if stalled >= n_iter_no_change:
-                break
+                if decays == _MAX_DECAYS:
+                    break
+                decays, stalled = decays + 1, 0
+                optimizer.learning_rate /= _DECAY
         else:
             return AdamResult(
-                best_theta if validation_loss is not None else theta,
+                best_theta if early_stopping else theta,
                 epoch,
                 loss_curve,
                 val_curve,
@@ -296,7 +319,7 @@ def run_adam(
         best = val_curve[-1] if val_curve else best
         return AdamResult(theta, epoch, loss_curve, val_curve, best, interrupted=exc)
     return AdamResult(
-        best_theta if validation_loss is not None else theta,
+        best_theta if early_stopping else theta,
         epoch,
         loss_curve,
         val_curve,

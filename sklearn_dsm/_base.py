@@ -22,8 +22,16 @@ from ._adam import AdamState, adam_epoch, run_adam
 from ._inference import FLOAT_DTYPES, _FittedModelMixin
 from ._lbfgs import run_lbfgs
 from ._objectives import OBJECTIVES, Workspace, corrupt, flat_objective
+from ._scaling import fit_whitening, rms_spread, silverman_sigma
 from ._theta import initial_theta, pack, unpack
 from ._warnings import warn
+
+# Where alpha="auto" starts (doc/defaults.rst).
+_AUTO_ALPHA = 0.1
+# The fitted change of coordinates of whiten=True.
+_COORDINATES = ("mean_", "whitening_", "log_det_whitening_")
+# sigma / (the data's spread) outside this range warns: no sensible fit there.
+_SIGMA_RANGE = (1e-2, 10.0)
 
 
 class _BaseDSM(_FittedModelMixin, BaseEstimator):
@@ -31,12 +39,13 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "sigma": [Interval(Real, 0, None, closed="neither")],
+        "sigma": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "whiten": ["boolean"],
         "objective": [StrOptions(set(OBJECTIVES))],
         "n_corruptions": [Interval(Integral, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -59,22 +68,23 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
         self,
         n_components=64,
         *,
-        sigma=0.5,
+        sigma="auto",
         objective="dsm",
-        n_corruptions=10,
+        n_corruptions=3,
         alpha=0.1,
-        max_iter=200,
-        tol=1e-6,
+        max_iter=1000,
+        tol=None,
         random_state=None,
         verbose=0,
         warm_start=False,
         solver="lbfgs",
         batch_size="auto",
-        learning_rate_init=1e-3,
+        learning_rate_init=1e-2,
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
+        whiten=False,
     ):
         self.n_components = n_components
         self.sigma = sigma
@@ -93,6 +103,7 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.whiten = whiten
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -128,31 +139,98 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         solve = self._fit_adam if self.solver == "adam" else self._fit_lbfgs
         try:
-            interrupted = solve(X, rng)
+            warm = self._warm_start_applies(X)
+            Z = self._fit_coordinates(X, keep=warm)
+            sigma = self._resolve_sigma(Z)
+            interrupted = solve(Z, sigma, rng, warm, self._initial_alpha())
         except BaseException:
             # Never leave a half-written estimator: validate_data has already
             # set this fit's n_features_in_ beside any previous fit's theta.
             self._forget_fit()
             raise
-        if interrupted is not None:
-            # Ctrl-C mid-fit: the last whole iterate is stored, so that
-            # warm_start can continue from it.
-            steps = "Adam epochs" if self.solver == "adam" else "L-BFGS iterations"
-            usable = "" if self.__sklearn_is_fitted__() else " but counts as unfitted"
-            warn(
-                f"{type(self).__name__}.fit was interrupted after {self.n_iter_} "
-                f"{steps}; the estimator holds that iterate{usable}. Fit again "
-                f"with warm_start=True to continue from it."
-            )
-            raise interrupted
+        self._raise_if_interrupted(interrupted)
+
+        def refit(alpha):
+            """Continue this fit from the stored model with another alpha."""
+            self._raise_if_interrupted(solve(Z, sigma, rng, True, alpha))
+
         try:
-            self._after_fit(X, rng)
+            self._after_fit(Z, rng, refit)
         except KeyboardInterrupt:
             raise  # the stored iterate stays, for warm_start
         except BaseException:
             self._forget_fit()
             raise
         return self
+
+    def _raise_if_interrupted(self, interrupted):
+        """After Ctrl-C mid-fit the last whole iterate is stored, so that
+        warm_start can continue from it: say so, and re-raise."""
+        if interrupted is None:
+            return
+        steps = "Adam epochs" if self.solver == "adam" else "L-BFGS iterations"
+        usable = "" if self.__sklearn_is_fitted__() else " but counts as unfitted"
+        warn(
+            f"{type(self).__name__}.fit was interrupted after {self.n_iter_} "
+            f"{steps}; the estimator holds that iterate{usable}. Fit again "
+            f"with warm_start=True to continue from it."
+        )
+        raise interrupted
+
+    def _initial_alpha(self):
+        """The penalty a fit starts with (``alpha="auto"`` starts at 0.1)."""
+        return _AUTO_ALPHA if self.alpha == "auto" else float(self.alpha)
+
+    def _warm_start_applies(self, X):
+        """True if ``warm_start`` continues the fitted model on this ``X``."""
+        return (
+            self.warm_start
+            and hasattr(self, "components_")
+            and self.components_.shape == (self.n_components, X.shape[1])
+            and hasattr(self, "whitening_") == bool(self.whiten)
+        )
+
+    def _fit_coordinates(self, X, keep=False):
+        """The rows of ``X`` in the model's coordinates, after fitting them.
+
+        With ``whiten``, the model lives in ZCA-whitened coordinates
+        (:func:`sklearn_dsm._scaling.fit_whitening`), stored as ``mean_``,
+        ``whitening_`` and ``log_det_whitening_``; ``keep`` reuses the fitted
+        ones (a warm start, or partial_fit after its first call). Without it,
+        the model lives in the input's coordinates and ``X`` is returned as is.
+        """
+        if not self.whiten:
+            for name in _COORDINATES:
+                self.__dict__.pop(name, None)
+            return X
+        if not keep:
+            mean, whitening, _, log_det = fit_whitening(X)
+            self.mean_ = mean.astype(X.dtype)
+            self.whitening_ = whitening.astype(X.dtype)
+            self.log_det_whitening_ = log_det
+        return self._to_model(X)
+
+    def _resolve_sigma(self, Z):
+        """The noise level of this fit, in the model's coordinates.
+
+        ``"auto"``: Silverman's bandwidth for ``Z`` (:mod:`sklearn_dsm._scaling`).
+        A number is used as given, with a warning when it is far from the
+        scale of the data, where the fit cannot be sensible.
+        """
+        spread = rms_spread(Z)
+        if self.sigma == "auto":
+            return self._auto_sigma(Z, spread if spread > 0 else 1.0)
+        sigma = float(self.sigma)
+        if spread > 0 and not _SIGMA_RANGE[0] <= sigma / spread <= _SIGMA_RANGE[1]:
+            units = "whitened " if self.whiten else ""
+            warn(
+                f"sigma={self.sigma} is {sigma / spread:.2g} times the typical "
+                f"spread of the {units}data ({spread:.3g} per feature): the noise "
+                f"{'drowns the data' if sigma > spread else 'is too small to see'}. "
+                f"sigma is in the units of X: standardise X (StandardScaler), or "
+                f"use sigma='auto', which sets it from the data."
+            )
+        return sigma
 
     def _check_objective_and_corruptions(self):
         if self.n_corruptions == 0 and OBJECTIVES[self.objective].needs_noise:
@@ -164,25 +242,36 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
                 f"n_corruptions >= 1 or objective='ism'."
             )
 
-    def _start_theta(self, X, rng):
-        """Flat float64 theta to start from: the fitted one under warm_start
-        (when its shape matches), else a fresh draw from ``rng``."""
-        if (
-            self.warm_start
-            and hasattr(self, "components_")
-            and self.components_.shape == (self.n_components, X.shape[1])
-        ):
+    # tol=None: the stopping tolerance of each solver (doc/defaults.rst).
+    _LBFGS_TOL = 1e-4
+    _ADAM_TOL = 1e-4
+
+    def _tol(self):
+        if self.tol is not None:
+            return self.tol
+        return self._ADAM_TOL if self.solver == "adam" else self._LBFGS_TOL
+
+    def _auto_sigma(self, Z, spread):
+        """sigma="auto" for density: Silverman's bandwidth (see _scaling)."""
+        return silverman_sigma(*Z.shape, spread)
+
+    def _start_theta(self, X, rng, warm):
+        """Flat float64 theta to start from: the fitted one under warm_start,
+        else a fresh draw from ``rng``."""
+        if warm:
             return pack(*self._theta)
         return pack(*initial_theta(X, self.n_components, rng))
 
-    def _fit_lbfgs(self, X, rng):
-        """Full-batch L-BFGS on noisy copies drawn once; returns a Ctrl-C or None."""
+    def _fit_lbfgs(self, X, sigma, rng, warm, alpha):
+        """Full-batch L-BFGS on noisy copies drawn once; returns a Ctrl-C or None.
+
+        ``X`` and ``sigma`` are in the model's coordinates.
+        """
         n_features = X.shape[1]
-        sigma = float(self.sigma)
         # The noise is drawn first, so that a warm start with the same
         # random_state continues on exactly the objective it stopped on.
         X_noisy = corrupt(X, sigma, self.n_corruptions, rng)
-        theta0 = self._start_theta(X, rng)
+        theta0 = self._start_theta(X, rng, warm)
         objective = OBJECTIVES[self.objective]
         units = objective.units(sigma)
         fun = partial(
@@ -191,7 +280,7 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
             target=objective.target(X, X_noisy, sigma),
             objective=self.objective,
             sigma=sigma,
-            alpha=float(self.alpha),
+            alpha=alpha,
             shape=(self.n_components, n_features),
             # One set of scratch buffers for all of L-BFGS's evaluations.
             workspace=Workspace.for_data(X_noisy, self.n_components),
@@ -200,7 +289,8 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
             fun,
             theta0,
             max_iter=self.max_iter,
-            tol=self.tol,
+            tol=self._tol(),
+            n_iter_no_change=self.n_iter_no_change,
             on_iteration=self._printer("iteration", units) if self.verbose else None,
         )
         loss = result.loss * units
@@ -212,19 +302,20 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
             )
         if result.hit_max_iter:
             warn(
-                f"L-BFGS stopped at max_iter={self.max_iter} iterations before "
-                f"the relative decrease of the objective fell below "
-                f"tol={self.tol}. Increase max_iter or tol, or standardise X.",
+                f"L-BFGS stopped at max_iter={self.max_iter} iterations while "
+                f"the objective was still decreasing by more than tol={self._tol()} "
+                f"(relative) over n_iter_no_change={self.n_iter_no_change} "
+                f"iterations. Increase max_iter, or tol if the fit is good "
+                f"enough for its use.",
                 ConvergenceWarning,
             )
         curve = [value * units for value in result.loss_curve]
-        self._store_theta(result.theta, X, result.n_iter, loss, curve)
+        self._store_theta(result.theta, X, sigma, result.n_iter, loss, curve, alpha)
         return result.interrupted
 
-    def _fit_adam(self, X, rng):
+    def _fit_adam(self, X, sigma, rng, warm, alpha):
         """fit(solver="adam"): epochs of minibatch Adam with fresh noise."""
-        sigma = float(self.sigma)
-        theta0 = self._start_theta(X, rng)
+        theta0 = self._start_theta(X, rng, warm)
         result = run_adam(
             theta0,
             X,
@@ -232,13 +323,13 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
             n_components=self.n_components,
             objective=self.objective,
             sigma=sigma,
-            alpha=float(self.alpha),
+            alpha=alpha,
             n_corruptions=self.n_corruptions,
             learning_rate=self.learning_rate_init,
             batch_size=self._batch_size(),
             shuffle=self.shuffle,
             max_iter=self.max_iter,
-            tol=self.tol,
+            tol=self._tol(),
             n_iter_no_change=self.n_iter_no_change,
             early_stopping=self.early_stopping,
             validation_fraction=self.validation_fraction,
@@ -249,13 +340,15 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
             warn(
                 f"Adam stopped at max_iter={self.max_iter} epochs while the "
                 f"{'validation' if self.early_stopping else 'training'} objective "
-                f"was still improving by more than tol={self.tol} (relative) "
+                f"was still improving by more than tol={self._tol()} (relative) "
                 f"within n_iter_no_change={self.n_iter_no_change} epochs. "
                 f"Increase max_iter or tol.",
                 ConvergenceWarning,
             )
         curve = result.loss_curve
-        self._store_theta(result.theta, X, result.n_iter, curve[-1], curve)
+        self._store_theta(
+            result.theta, X, sigma, result.n_iter, curve[-1], curve, alpha
+        )
         if result.validation_curve:
             self.validation_loss_curve_ = result.validation_curve
             self.best_validation_loss_ = float(result.best_validation)
@@ -278,11 +371,12 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
     def _batch_size(self):
         return 200 if self.batch_size == "auto" else self.batch_size
 
-    def _store_theta(self, theta, X, n_iter, loss, loss_curve):
+    def _store_theta(self, theta, X, sigma, n_iter, loss, loss_curve, alpha):
         """Write a whole fitted model, after dropping any previous fit's extras."""
-        self._forget_fit(keep=("n_features_in_", "feature_names_in_"))
+        self._forget_fit(keep=("n_features_in_", "feature_names_in_", *_COORDINATES))
         W, b, c = unpack(theta, self.n_components, X.shape[1], X.dtype)
-        self.sigma_ = float(self.sigma)
+        self.sigma_ = float(sigma)
+        self.alpha_ = float(alpha)
         self.components_ = W.copy()
         self.intercept_hidden_ = b.copy()
         self.intercept_visible_ = c.copy()
@@ -298,8 +392,11 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
         ]:
             delattr(self, name)
 
-    def _after_fit(self, X, rng):
-        """Work that needs the fitted parameters (the EBM's log Z); none here."""
+    def _after_fit(self, X, rng, refit):
+        """Work that needs the fitted parameters (the EBM's log Z); none here.
+
+        ``refit(alpha)`` continues the fit from the stored model with another
+        penalty (the EBM's ``alpha="auto"``)."""
 
     def _after_partial_fit(self, X):
         """Work after each partial_fit (the EBM defers its log Z); none here."""
@@ -342,14 +439,21 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
         5
         """
         self._check_objective_and_corruptions()
-        # A first call, or a new n_components, (re)initialises from this batch.
+        # A first call, or a new n_components or whiten, (re)initialises from
+        # this batch.
         first = (
             not hasattr(self, "components_")
             or self.components_.shape[0] != self.n_components
+            or hasattr(self, "whitening_") != bool(self.whiten)
         )
         X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=first)
         try:
-            self._partial_fit_epoch(X, first)
+            Z = self._fit_coordinates(X, keep=not first)
+            if first or self.sigma != "auto":
+                sigma = self._resolve_sigma(Z) if first else float(self.sigma)
+            else:
+                sigma = self.sigma_  # "auto" is set from the first batch
+            self._partial_fit_epoch(Z, sigma, first)
         except BaseException:
             # Nothing is stored until the epoch is done, so a later call that
             # fails (or is interrupted) leaves the previous state whole; a
@@ -359,7 +463,7 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
             raise
         return self
 
-    def _partial_fit_epoch(self, X, first):
+    def _partial_fit_epoch(self, X, sigma, first):
         if first or not hasattr(self, "_stream"):
             self._stream = check_random_state(self.random_state)
         if first:
@@ -375,14 +479,14 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
         else:
             optimizer = copy.deepcopy(optimizer)
             optimizer.learning_rate = self.learning_rate_init
-        sigma = float(self.sigma)
+        alpha = self._initial_alpha()
         loss = OBJECTIVES[self.objective].units(sigma) * adam_epoch(
             theta,
             X,
             optimizer,
             objective=self.objective,
             sigma=sigma,
-            alpha=float(self.alpha),
+            alpha=alpha,
             n_corruptions=self.n_corruptions,
             batch_size=min(self._batch_size(), X.shape[0]),
             shuffle=self.shuffle,
@@ -391,7 +495,7 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
         )
         n_iter = 1 if first else self.n_iter_ + 1
         curve = ([] if first else self.loss_curve_) + [loss]
-        self._store_theta(theta, X, n_iter, loss, curve)
+        self._store_theta(theta, X, sigma, n_iter, loss, curve, alpha)
         self._optimizer = optimizer
         self._after_partial_fit(X)
 

@@ -5,12 +5,23 @@ where the noisy data lies. It is blind to mass elsewhere: this model can grow
 modes near ``c + W^T h`` for hidden patterns ``h`` that no training row
 activates, and their mass can dominate ``Z``. The diagnostic below measures
 that mass from draws of the model and their importance weights.
+
+"Where the data never goes" has two scales. Near a training row, the noise
+reaches ``noise_radius``. Between rows, new data itself lands some distance
+from every training row, a distance that grows with the dimension: on
+standardised 64-D digits, 99% of held-out rows lie farther than the noise
+radius of sigma = 0.5 from every training row. A model that generalises must
+put mass there too. So a point is far when it is farther from every training
+row than both the noise radius and the 99th percentile of the training rows'
+own leave-one-out nearest-neighbour distances (``doc/math.rst``, "What score
+matching cannot see").
 """
 
 import numpy as np
 from scipy.special import logsumexp
 from scipy.stats import chi2
 from sklearn.metrics import pairwise_distances_argmin_min
+from sklearn.neighbors import NearestNeighbors
 
 
 def noise_radius(sigma, n_features, quantile=0.999):
@@ -23,8 +34,30 @@ def noise_radius(sigma, n_features, quantile=0.999):
     return float(sigma * np.sqrt(chi2.ppf(quantile, n_features)))
 
 
+def reference_radius(X_train, quantile=0.99, max_rows=500):
+    """How far new data lands from the training rows: the ``quantile`` of the
+    rows' leave-one-out nearest-neighbour distances.
+
+    Measured on up to ``max_rows`` evenly spaced rows (no random draw), each
+    against all the others; a row's duplicate counts as its neighbour.
+    """
+    X_train = np.asarray(X_train, dtype=np.float64)
+    n = X_train.shape[0]
+    if n < 2:
+        return 0.0
+    rows = np.unique(np.linspace(0, n - 1, min(n, max_rows)).astype(int))
+    distances, _ = (
+        NearestNeighbors(n_neighbors=2).fit(X_train).kneighbors(X_train[rows])
+    )
+    return float(np.quantile(distances[:, 1], quantile))
+
+
 def far_mass(points, log_weights, X_train, sigma, quantile=0.999):
-    """Share of the model's mass farther than :func:`noise_radius` from all rows.
+    """Share of the model's mass farther from all rows than new data lands.
+
+    A point is far when its distance to the nearest training row exceeds both
+    :func:`noise_radius` and :func:`reference_radius` (see the module's
+    docstring). The model equal to the data's own law scores about 1%.
 
     Parameters
     ----------
@@ -37,20 +70,20 @@ def far_mass(points, log_weights, X_train, sigma, quantile=0.999):
     sigma : float
         The model's noise level.
     quantile : float, default=0.999
-        Defines the radius; a model equal to q_sigma scores at most
-        ``1 - quantile`` in expectation.
+        Defines the noise radius.
 
     Returns
     -------
     share : float
-        Weighted fraction of ``points`` whose nearest training row is farther
-        than the radius, in [0, 1].
+        Weighted fraction of ``points`` beyond both radii, in [0, 1].
     """
     points = np.asarray(points, dtype=np.float64)
-    _, nearest = pairwise_distances_argmin_min(
-        points, np.asarray(X_train, dtype=np.float64)
+    X_train = np.asarray(X_train, dtype=np.float64)
+    _, nearest = pairwise_distances_argmin_min(points, X_train)
+    radius = max(
+        noise_radius(sigma, points.shape[1], quantile), reference_radius(X_train)
     )
-    far = nearest > noise_radius(sigma, points.shape[1], quantile)
+    far = nearest > radius
     if log_weights is None:
         return float(far.mean())
     weights = np.exp(log_weights - logsumexp(log_weights))

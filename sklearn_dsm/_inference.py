@@ -26,8 +26,31 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
     """
 
     def _validate(self, X):
+        """``X`` checked against the fit, in the model's coordinates."""
         check_is_fitted(self)
-        return validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        return self._to_model(X)
+
+    def _to_model(self, X):
+        """Input rows to the model's coordinates: ``(X - mean_) @ whitening_``
+        with ``whiten=True``, ``X`` itself otherwise."""
+        if not hasattr(self, "whitening_"):
+            return X
+        Z = X - self.mean_.astype(X.dtype, copy=False)
+        return Z @ self.whitening_.astype(X.dtype, copy=False)
+
+    def _from_model(self, Z):
+        """Rows in the model's coordinates back to the input's."""
+        if not hasattr(self, "whitening_"):
+            return Z
+        A = self.whitening_.astype(np.float64)
+        X = np.linalg.solve(A, np.asarray(Z, dtype=np.float64).T).T  # A symmetric
+        X += self.mean_
+        return X.astype(Z.dtype, copy=False)
+
+    def _log_det(self, dtype):
+        """``log |det A|`` of the change of coordinates (0 without one)."""
+        return dtype.type(getattr(self, "log_det_whitening_", 0.0))
 
     @property
     def _theta(self):
@@ -96,7 +119,7 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             )
         out = H @ self.components_.astype(H.dtype, copy=False)
         out += self.intercept_visible_.astype(H.dtype, copy=False)
-        return out
+        return self._from_model(out)
 
     @property
     def n_components_(self):
@@ -107,7 +130,7 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         >>> import numpy as np
         >>> from sklearn_dsm import DenoisingAutoencoder
         >>> X = np.random.RandomState(0).normal(size=(50, 2))
-        >>> DenoisingAutoencoder(n_components=3, max_iter=5).fit(X).n_components_
+        >>> DenoisingAutoencoder(n_components=3).fit(X).n_components_
         3
         """
         return self.components_.shape[0]
@@ -136,7 +159,7 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         True
         """
         X = self._validate(X)
-        return _model.reconstruct(X, *self._theta)
+        return self._from_model(_model.reconstruct(X, *self._theta))
 
     def energy(self, X):
         """Energy ``E(x)`` of each row; the model density is ``exp(-E(x)) / Z``.
@@ -161,7 +184,10 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         True
         """
         X = self._validate(X)
-        return _model.energy(X, *self._theta, self.sigma_)
+        E = _model.energy(X, *self._theta, self.sigma_)
+        # p(x) = p_z(z) |det A|: the Jacobian enters the energy, not Z.
+        E -= self._log_det(E.dtype)
+        return E
 
     def score_function(self, X):
         """Stein score ``Psi(x) = d log p(x) / dx = -dE/dx``.
@@ -186,7 +212,10 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         (3, 2)
         """
         X = self._validate(X)
-        return _model.score(X, *self._theta, self.sigma_)
+        Psi = _model.score(X, *self._theta, self.sigma_)
+        if hasattr(self, "whitening_"):  # chain rule through z = (x - m) A
+            Psi = Psi @ self.whitening_.astype(Psi.dtype, copy=False).T
+        return Psi
 
     def score_samples(self, X):
         """Unnormalised log-density ``-E(x)`` of each row (``log p(x) + log Z``).
@@ -242,7 +271,10 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         True
         """
         X = self._validate(X)
-        return float(np.mean(_model.hyvarinen_loss(X, *self._theta, self.sigma_)))
+        loss = _model.hyvarinen_loss(
+            X, *self._theta, self.sigma_, jacobian=getattr(self, "whitening_", None)
+        )
+        return float(np.mean(loss))
 
     def sample(self, n_samples=1, random_state=None):
         """Draw rows from the model density ``p(x) = exp(-E(x)) / Z``.
@@ -285,4 +317,4 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         X = sample_model(
             *self._theta, self.sigma_, n_samples, random_state=random_state
         )
-        return X.astype(self.components_.dtype, copy=False)
+        return self._from_model(X).astype(self.components_.dtype, copy=False)

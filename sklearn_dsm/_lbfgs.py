@@ -78,7 +78,8 @@ class LBFGSResult:
         The objective after each iteration.
     status : int
         scipy's status: 0 converged, 1 ``max_iter`` reached, 2 stopped for
-        another reason (e.g. the line search); None if interrupted.
+        another reason (e.g. the line search), 99 stopped by the stalled-window
+        rule of ``n_iter_no_change``; None if interrupted.
     message : str
         scipy's message.
     interrupted : KeyboardInterrupt or None
@@ -98,7 +99,7 @@ class LBFGSResult:
         return self.interrupted is None and self.status == 1
 
 
-def run_lbfgs(fun, theta0, *, max_iter, tol, on_iteration=None):
+def run_lbfgs(fun, theta0, *, max_iter, tol, n_iter_no_change=None, on_iteration=None):
     """Minimise ``fun`` by L-BFGS-B from ``theta0``.
 
     Parameters
@@ -110,8 +111,16 @@ def run_lbfgs(fun, theta0, *, max_iter, tol, on_iteration=None):
     max_iter : int
         Maximum number of iterations.
     tol : float
-        Stop when the relative decrease of the objective in one iteration
-        falls below ``tol`` (scipy's ``ftol``; the gradient test is off).
+        Without ``n_iter_no_change``: stop when the relative decrease of the
+        objective in one iteration falls below ``tol`` (scipy's ``ftol``).
+        With it: stop when the objective has decreased by less than ``tol``
+        times its value over the last ``n_iter_no_change`` iterations. The
+        gradient test is off either way.
+    n_iter_no_change : int, default=None
+        Length of the window of that rule. L-BFGS on these objectives makes
+        uneven progress from one iteration to the next (a short step, then a
+        long one), so the one-iteration rule stops at the first short step;
+        a window measures the trend.
     on_iteration : callable, default=None
         Called as ``on_iteration(n_iter, loss)`` after every iteration.
 
@@ -131,7 +140,12 @@ def run_lbfgs(fun, theta0, *, max_iter, tol, on_iteration=None):
         last[:] = [x, loss_curve[-1], len(loss_curve)]
         if on_iteration is not None:
             on_iteration(len(loss_curve), loss_curve[-1])
+        if window and len(loss_curve) > window:
+            before, now = loss_curve[-1 - window], loss_curve[-1]
+            if before - now <= tol * abs(now):
+                raise StopIteration  # scipy returns this iterate, status 99
 
+    window = n_iter_no_change
     try:
         with optimizer_threadpool_limits():
             result = minimize(
@@ -140,7 +154,11 @@ def run_lbfgs(fun, theta0, *, max_iter, tol, on_iteration=None):
                 method="L-BFGS-B",
                 jac=True,
                 callback=callback,
-                options={"maxiter": max_iter, "ftol": tol, "gtol": 0},
+                options={
+                    "maxiter": max_iter,
+                    "ftol": 0.0 if window else tol,
+                    "gtol": 0,
+                },
             )
     except KeyboardInterrupt as exc:
         if not last:

@@ -75,12 +75,18 @@ def score_jacobian_trace(X, W, b, sigma):
     return (S @ row_norms - X.shape[1]) / X.dtype.type(sigma**2)
 
 
-def hyvarinen_loss(X, W, b, c, sigma):
+def hyvarinen_loss(X, W, b, c, sigma, jacobian=None):
     """Hyvarinen's score-matching loss of each row, ``|Psi|^2 / 2 + tr dPsi/dx``.
 
     Its mean over held-out rows estimates the Fisher divergence between the data
     and the model up to a constant that does not depend on the model, so it
     compares models of different sigma without their normalising constants.
+
+    ``jacobian``, if given, is the (d, d) matrix ``A`` of a change of
+    coordinates ``z = (x - m) A`` with ``X`` holding the ``z`` rows: the loss is
+    then that of the density in ``x`` (``doc/math.rst``, "Whitened
+    coordinates"), whose score is ``Psi_z A^T`` and whose Jacobian trace is
+    ``(sum_i g_i |W_i A^T|^2 - tr(A^T A)) / sigma^2``.
     """
     W, c = _cast(X, W, c)
     S = hidden(X, W, b)  # shared by the score and the trace: one forward pass
@@ -89,5 +95,14 @@ def hyvarinen_loss(X, W, b, c, sigma):
     Psi -= X
     Psi /= X.dtype.type(sigma**2)
     S *= 1 - S
-    trace = (S @ np.einsum("ij,ij->i", W, W) - X.shape[1]) / X.dtype.type(sigma**2)
+    if jacobian is None:
+        row_norms = np.einsum("ij,ij->i", W, W)
+        trace_shift = X.shape[1]
+    else:
+        A = np.asarray(jacobian, dtype=X.dtype)
+        Psi = Psi @ A.T
+        WA = W @ A.T
+        row_norms = np.einsum("ij,ij->i", WA, WA)
+        trace_shift = np.einsum("ij,ij->", A, A)
+    trace = (S @ row_norms - trace_shift) / X.dtype.type(sigma**2)
     return 0.5 * np.einsum("ij,ij->i", Psi, Psi) + trace

@@ -20,8 +20,10 @@ sums of thousands of increments.
 """
 
 import numpy as np
-from scipy.special import expit, log_expit, logsumexp
+from scipy.special import expit, logsumexp
 from sklearn.utils import check_random_state
+
+from ._objectives import _sigmoid_inplace
 
 # MALA's acceptance rate that maximises efficiency for smooth targets (Roberts
 # and Rosenthal, 1998); the step size is steered towards it.
@@ -45,8 +47,11 @@ class _Chains:
     def _features(self, X):
         A = X @ self.W.T
         A += self.b
-        F = -log_expit(-A).sum(axis=1)  # softplus, overflow-free
-        return F, expit(A, out=A) @ self.W
+        F = np.logaddexp(0.0, A).sum(axis=1)  # softplus, overflow-free
+        # The elementwise passes, not the products, dominate a step at these
+        # sizes (256 chains x 64 units): the tanh-form sigmoid is 2-3x faster
+        # than expit and as safe.
+        return F, _sigmoid_inplace(A) @ self.W
 
     def _log_f_and_grad(self, X, F, drift, beta):
         diff = self.c - X
@@ -68,9 +73,9 @@ class _Chains:
         ) / (2 * step**2)
         log_u = np.log(rng.uniform(size=self.X.shape[0]))
         accept = log_u < log_f_new - log_f + log_q_ratio
-        self.X[accept] = X_new[accept]
-        self.F[accept] = F_new[accept]
-        self.drift[accept] = drift_new[accept]
+        np.copyto(self.X, X_new, where=accept[:, None])
+        np.copyto(self.F, F_new, where=accept)
+        np.copyto(self.drift, drift_new, where=accept[:, None])
         return float(accept.mean())
 
 

@@ -47,8 +47,10 @@ def initial_theta(X, n_components, rng):
     """Small random W scaled to the data, b = 0, c = the data mean.
 
     W is Glorot-uniform divided by the data's root-mean-square spread, so
-    that the initial pre-activations W x are O(1) whatever the data's units
-    (the fit is then equivariant to rescaling X together with sigma).
+    that the initial pre-activations W x are O(1) whatever the data's units.
+    (The model itself is not scale-free: its softplus terms enter the energy
+    divided by sigma^2, so X and 10 X with sigma and 10 sigma are fitted by
+    different members of the family; standardise, or whiten.)
     c = mean(X) centres the model's base Gaussian N(c, sigma^2 I) on the data.
     Returns float64 (W, b, c); draws from ``rng`` (a RandomState).
     """

@@ -11,11 +11,13 @@ tests, so they are read-only: a test that needs to change one takes a copy.
 
 from functools import cache
 
+import numpy as np
 import pytest
 from sklearn.datasets import make_moons
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM
+from sklearn_dsm._objectives import corrupt, dsm_objective
 
 
 def pytest_configure(config):
@@ -57,13 +59,17 @@ def small():
     """``small(Estimator, **params)``: a small model that fits in a blink.
 
     Defaults: ``n_components=8, sigma=0.3, n_corruptions=3, random_state=0``,
-    and for the EBM a cheap log Z (``n_ais_chains=32, n_ais_steps=200``).
+    ``whiten=False`` (the model in the input's coordinates, where the tests
+    check its closed forms; test_scaling.py checks the whitened ones), and for
+    the EBM a cheap log Z (``n_ais_chains=32, n_ais_steps=200``).
     ``fast_ais=False`` keeps the EBM's own AIS defaults (256 chains, 2000
     steps), which some tests' tolerances were calibrated on.
     """
 
     def make(Estimator, *, fast_ais=True, **params):
-        defaults = dict(n_components=8, sigma=0.3, n_corruptions=3, random_state=0)
+        defaults = dict(
+            n_components=8, sigma=0.3, n_corruptions=3, random_state=0, whiten=False
+        )
         if fast_ais and Estimator is ScoreMatchingEBM:
             defaults.update(n_ais_chains=32, n_ais_steps=200)
         return Estimator(**{**defaults, **params})
@@ -96,3 +102,21 @@ def adam_dae():
         return DenoisingAutoencoder(**{**defaults, **params})
 
     return make
+
+
+@pytest.fixture(scope="session")
+def expected_objective():
+    """``expected_objective(est, X, sigma=0.3, alpha=0.1)``: J_DSM plus the
+    penalty with the expectation over the noise taken by 200 fresh draws per
+    row, the same draws for every model compared (how Adam, which sees fresh
+    noise, is measured against L-BFGS, which sees fixed copies)."""
+
+    def value(est, X, sigma=0.3, alpha=0.1, n_draws=200):
+        X_noisy = corrupt(X, sigma, n_draws, np.random.RandomState(123))
+        W = est.components_
+        J = dsm_objective(
+            W, est.intercept_hidden_, est.intercept_visible_, X_noisy, X, sigma
+        )[0]
+        return J + 0.5 * alpha * float(np.vdot(W, W))
+
+    return value

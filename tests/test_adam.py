@@ -9,24 +9,15 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _adam
 from sklearn_dsm._adam import AdamState, batch_objective
-from sklearn_dsm._objectives import OBJECTIVES, corrupt, dsm_objective
+from sklearn_dsm._objectives import OBJECTIVES
 from sklearn_dsm._theta import pack
 
 SIGMA, ALPHA = 0.3, 0.1  # those of the adam_dae fixture (conftest.py)
 
 
-def _expected_objective(est, X, n_draws=200):
-    """J_DSM plus the penalty, with the expectation over the noise taken by
-    n_draws fresh draws per row (the same draws for every model compared)."""
-    X_noisy = corrupt(X, SIGMA, n_draws, np.random.RandomState(123))
-    W = est.components_
-    value = dsm_objective(
-        W, est.intercept_hidden_, est.intercept_visible_, X_noisy, X, SIGMA
-    )[0]
-    return value + 0.5 * ALPHA * float(np.vdot(W, W))
-
-
-def test_adam_reaches_the_lbfgs_optimum_within_half_a_percent(make_moons_std, adam_dae):
+def test_adam_reaches_the_lbfgs_optimum_within_half_a_percent(
+    make_moons_std, adam_dae, expected_objective
+):
     """Minibatch Adam with fresh noise minimises the expected objective that
     L-BFGS minimises on 50 fixed draws per row. On the same 200 fresh draws
     per row, Adam's optimum is within 0.5% of L-BFGS's. Stopped after 50
@@ -42,15 +33,15 @@ def test_adam_reaches_the_lbfgs_optimum_within_half_a_percent(make_moons_std, ad
         tol=1e-10,
         random_state=0,
     ).fit(moons)
-    j_ref = _expected_objective(reference, moons)
+    j_ref = expected_objective(reference, moons)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         adam = adam_dae(max_iter=1500).fit(moons)
         short = adam_dae(max_iter=50).fit(moons)
     assert adam.n_iter_ == 1500 and len(adam.loss_curve_) == 1500
-    gap = (_expected_objective(adam, moons) - j_ref) / abs(j_ref)
+    gap = (expected_objective(adam, moons) - j_ref) / abs(j_ref)
     assert abs(gap) < 0.005, gap
-    short_gap = (_expected_objective(short, moons) - j_ref) / abs(j_ref)
+    short_gap = (expected_objective(short, moons) - j_ref) / abs(j_ref)
     assert short_gap > 0.005, short_gap
 
 
@@ -87,7 +78,7 @@ def test_fit_adam_is_a_sequence_of_partial_fits(make_moons_std, adam_dae):
 
 @pytest.mark.slow
 def test_a_stream_initialised_from_its_first_batch_reaches_the_same_objective(
-    make_moons_std, adam_dae
+    make_moons_std, adam_dae, expected_objective
 ):
     """The only difference left between a stream and fit(solver="adam") is the
     initialisation from the first batch instead of all rows. Over 4 seeds the
@@ -104,7 +95,7 @@ def test_a_stream_initialised_from_its_first_batch_reaches_the_same_objective(
             for batch in np.array_split(moons[order], 3):
                 stream.partial_fit(batch)
         gaps.append(
-            _expected_objective(stream, moons) / _expected_objective(fitted, moons) - 1
+            expected_objective(stream, moons) / expected_objective(fitted, moons) - 1
         )
     assert np.max(np.abs(gaps)) < 0.01, gaps
 
@@ -135,7 +126,7 @@ def test_partial_fit_every_objective_lowers_the_loss_and_keeps_float32(
     assert est.n_iter_ == 31 and len(est.loss_curve_) == 31
 
 
-def test_partial_fit_refines_a_fitted_model(make_moons_std):
+def test_partial_fit_refines_a_fitted_model(make_moons_std, expected_objective):
     moons = make_moons_std(300, 0.08)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -148,7 +139,7 @@ def test_partial_fit_refines_a_fitted_model(make_moons_std):
             max_iter=15,
             random_state=0,
         ).fit(moons)
-    before = _expected_objective(est, moons)
+    before = expected_objective(est, moons)
     W = est.components_.copy()
     est.set_params(learning_rate_init=3e-3)
     for _ in range(100):
@@ -156,7 +147,7 @@ def test_partial_fit_refines_a_fitted_model(make_moons_std):
     # It moved from the fitted parameters, not from a fresh initialisation...
     assert np.linalg.norm(est.components_ - W) < 0.5 * np.linalg.norm(W)
     # ... and improved on 15 L-BFGS iterations.
-    assert _expected_objective(est, moons) < before
+    assert expected_objective(est, moons) < before
 
 
 def test_early_stopping_keeps_the_best_validated_epoch(make_moons_std, adam_dae):

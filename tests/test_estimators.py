@@ -16,12 +16,17 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _lbfgs, hyvarinen_scorer
 
 
-def test_default_objectives():
+def test_the_two_faces_differ_only_in_their_job_defaults():
+    """One model: the shared hyperparameters have the same defaults, except
+    the criterion's units and the coordinates (features in the input's own,
+    density in whitened ones); sigma="auto" and tol=None resolve per job."""
     assert DenoisingAutoencoder().objective == "dae"
     assert ScoreMatchingEBM().objective == "dsm"
+    assert not DenoisingAutoencoder().whiten and ScoreMatchingEBM().whiten
     dae_params = DenoisingAutoencoder().get_params()
     ebm_params = ScoreMatchingEBM().get_params()
-    assert {k for k in dae_params if dae_params[k] != ebm_params[k]} == {"objective"}
+    differ = {k for k in dae_params if dae_params[k] != ebm_params[k]}
+    assert differ == {"objective", "whiten", "alpha"}
 
 
 @pytest.mark.parametrize("sigma", [0.2, 0.7])
@@ -260,7 +265,7 @@ def test_grid_search_over_sigma_on_the_autoencoder_alone(small):
     """
     X = np.random.RandomState(0).normal(size=(300, 2))
     est = DenoisingAutoencoder(
-        n_components=4, n_corruptions=5, max_iter=100, random_state=0
+        n_components=4, n_corruptions=5, max_iter=100, tol=1e-4, random_state=0
     )
     grid = {"sigma": [0.03, 0.3, 1.0, 3.0, 30.0]}
     with warnings.catch_warnings():
@@ -272,6 +277,7 @@ def test_grid_search_over_sigma_on_the_autoencoder_alone(small):
                 n_components=4,
                 n_corruptions=5,
                 max_iter=100,
+                tol=1e-4,
                 fast_ais=False,
             ),
             grid,

@@ -1,9 +1,10 @@
 """Fits replay their recording in ``data/golden_fits.npz`` bit for bit.
 
-The recording was made before the package's modules were reorganised; it
-holds every fitted attribute and a few outputs of 25 fits (both estimators,
-all objectives, both solvers, partial_fit, warm_start, float32, likelihood
-refinement). A refactor that changes one bit of one of them fails here.
+The recording holds every fitted attribute and a few outputs of 25 fits (both
+estimators, all objectives, both solvers, partial_fit, warm_start, float32,
+likelihood refinement). A refactor that changes one bit of one of them fails
+here; a deliberate change of behaviour re-records it
+(``tests/data/make_golden_fits.py``) in the commit that makes it.
 
 Bits also depend on the arithmetic underneath (numpy, scipy, the BLAS kernel
 for this CPU and its thread count), which the recording fingerprints. On a

@@ -144,10 +144,11 @@ def test_pickle_and_joblib_round_trips_give_identical_outputs(
 
 
 def test_huge_values_and_constant_columns_do_not_overflow(small, Estimator):
-    """Rows around +-1e6 and a constant column, with every floating-point
-    error raised (np.errstate(all="raise")): fitting and every method stay
-    finite, with no overflow, underflow, invalid operation or division by zero
-    anywhere, in float64 and float32."""
+    """Rows around +-1e6 and a constant column, with overflow, invalid
+    operations and division by zero raised: fitting and every method stay
+    finite, in float64 and float32. Underflow is not raised: at this scale the
+    fit drives W towards zero, and float32 products of such weights round to
+    zero or a subnormal, correctly (as test_properties.py allows)."""
     rng = np.random.RandomState(0)
     X = np.column_stack(
         [
@@ -159,7 +160,7 @@ def test_huge_values_and_constant_columns_do_not_overflow(small, Estimator):
     for dtype in (np.float64, np.float32):
         Xd = X.astype(dtype)
         est = small(Estimator, sigma=1e5, max_iter=20)
-        with np.errstate(all="raise"):
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # convergence/reliability notes
                 est.fit(Xd)

@@ -1,0 +1,92 @@
+"""The data's scale: the whitening the model may work in, and sigma="auto".
+
+The model is isotropic: its density is never narrower than ``sigma`` in any
+direction (``doc/math.rst``, "One model, two faces"). Data whose directions
+differ in spread by orders of magnitude (correlated features, near-linear
+dependencies) then costs it dearly where a full-covariance Gaussian pays
+nothing. Fitting in whitened coordinates ``z = (x - mean) A``, with ``A`` the
+inverse square root of the data's covariance, removes that handicap: at
+``W = 0`` and ``sigma = 1`` the model *is* the full-covariance Gaussian, and
+the density in ``x`` is the density in ``z`` times ``|det A|``
+(``doc/math.rst``, "Whitened coordinates").
+
+The optimum of denoising score matching, with unlimited hidden units, is the
+data smoothed by the noise: the Gaussian kernel density estimate with
+bandwidth ``sigma``. So ``sigma="auto"`` uses the classic bandwidth rule of
+kernel density estimation, Silverman's rule of thumb for ``d`` dimensions.
+"""
+
+import numpy as np
+
+from ._chunking import row_slabs
+
+# Eigenvalues of the covariance are floored at this fraction of their mean,
+# so that constant or collinear columns give a finite whitening (the same
+# role as GaussianMixture's reg_covar on standardised data).
+_EIGENVALUE_FLOOR = 1e-6
+
+
+def fit_whitening(X):
+    """ZCA whitening of ``X``: ``z = (x - mean) @ A`` has identity covariance.
+
+    ``A = V diag(lambda)^(-1/2) V^T`` from the eigendecomposition of the
+    covariance (floored at ``1e-6`` times the mean eigenvalue). ZCA, not PCA,
+    whitening: ``A`` is symmetric, so ``z`` keeps the input's coordinates
+    (feature j of z is feature j of x, decorrelated), and the weights stay
+    readable as the input's features (images stay images).
+
+    Returns
+    -------
+    mean : ndarray of shape (n_features,)
+    whitening : ndarray of shape (n_features, n_features)
+        ``A``, symmetric.
+    unwhitening : ndarray of shape (n_features, n_features)
+        ``A^-1``, symmetric.
+    log_det : float
+        ``log |det A|``, the log-Jacobian of the change of coordinates.
+
+    All in float64; the covariance is accumulated a slab of rows at a time.
+    """
+    n, d = X.shape
+    mean = X.mean(axis=0, dtype=np.float64)
+    cov = np.zeros((d, d))
+    for start, stop in row_slabs(n, d):
+        centred = np.asarray(X[start:stop], dtype=np.float64) - mean
+        cov += centred.T @ centred
+    cov /= max(n - 1, 1)
+    eigenvalues, vectors = np.linalg.eigh(cov)
+    eigenvalues = np.maximum(eigenvalues, 0.0)
+    eigenvalues += _EIGENVALUE_FLOOR * max(eigenvalues.mean(), np.finfo(float).tiny)
+    root = np.sqrt(eigenvalues)
+    whitening = (vectors / root) @ vectors.T
+    unwhitening = (vectors * root) @ vectors.T
+    log_det = -float(np.log(root).sum())
+    return mean, whitening, unwhitening, log_det
+
+
+def rms_spread(X):
+    """Root-mean-square deviation of ``X`` from its mean, per feature.
+
+    Accumulated in float64 a slab of rows at a time. 1 for standardised or
+    whitened data; the scale ``sigma`` is measured against.
+    """
+    n, d = X.shape
+    mean = X.mean(axis=0, dtype=np.float64)
+    sum_sq = 0.0
+    for start, stop in row_slabs(n, d):
+        deviation = X[start:stop] - mean
+        sum_sq += float(np.vdot(deviation, deviation))
+    return float(np.sqrt(sum_sq / max(X.size, 1)))
+
+
+def silverman_sigma(n_samples, n_features, spread=1.0):
+    """Silverman's rule of thumb: ``spread * (n (d + 2) / 4)^(-1 / (d + 4))``.
+
+    The bandwidth of a Gaussian kernel density estimate that minimises the
+    mean integrated squared error when the data are Gaussian with standard
+    deviation ``spread`` in every direction (Silverman, 1986, eq. 4.14). It
+    shrinks slowly with ``n`` and grows towards ``spread`` with ``d``: 0.34 for
+    700 rows in 2-D, 0.70 for 124 rows in 13-D, 0.86 for 1257 rows in 64-D.
+    """
+    n, d = max(int(n_samples), 1), int(n_features)
+    return float(spread * (n * (d + 2) / 4.0) ** (-1.0 / (d + 4)))
