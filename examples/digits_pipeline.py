@@ -10,6 +10,7 @@ accuracy is printed next to two baselines on the same split: logistic regression
 on raw pixels and on :class:`~sklearn.neural_network.BernoulliRBM` features.
 
 Run it with ``python examples/digits_pipeline.py`` (about a minute on 2 cores).
+It raises no warning: every fit converges.
 """
 
 # %%
@@ -30,23 +31,19 @@ X_train, X_test, y_train, y_test = train_test_split(
 )
 
 # %%
-# Pixels are scaled to [0, 1], so ``sigma`` is in units of full pixel intensity.
-# Five fixed noisy copies of every training row give L-BFGS one deterministic
-# objective; 150 iterations are enough for features (the fit stops early with a
-# ConvergenceWarning, which we silence here on purpose).
+# Pixels are scaled to [0, 1], so ``sigma`` is in units of full pixel
+# intensity; ``sigma="auto"`` is a fifth of the pixels' typical spread (about
+# 0.055 here). Everything else is at its default: three noisy copies of every
+# training row, and L-BFGS stops by itself once the objective moves by less
+# than 1% in 10 iterations, where the features have stopped improving.
 pipe = Pipeline(
     [
         ("scale", MinMaxScaler()),
-        (
-            "dae",
-            DenoisingAutoencoder(
-                n_components=128, n_corruptions=5, max_iter=150, random_state=0
-            ),
-        ),
+        ("dae", DenoisingAutoencoder(n_components=128, random_state=0)),
         ("clf", LogisticRegression(C=10.0, max_iter=2000)),
     ]
 )
-search = GridSearchCV(pipe, {"dae__sigma": [0.1, 0.2, 0.4]}, cv=3)
+search = GridSearchCV(pipe, {"dae__sigma": ["auto", 0.1, 0.2]}, cv=3)
 
 
 def fit_and_time(name, estimator):
@@ -59,11 +56,6 @@ def fit_and_time(name, estimator):
 
 
 if __name__ == "__main__":
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
-    warnings.simplefilter("ignore", ConvergenceWarning)
     print(f"digits: {len(X_train)} training rows, {len(X_test)} test rows\n")
     fit_and_time(
         "LogisticRegression on raw pixels",
@@ -96,5 +88,5 @@ if __name__ == "__main__":
         results["std_test_score"],
         strict=True,
     ):
-        print(f"  sigma = {sigma:<4}  {mean:.4f} +/- {std:.4f}")
+        print(f"  sigma = {sigma!s:<4}  {mean:.4f} +/- {std:.4f}")
     print(f"chosen: sigma = {search.best_params_['dae__sigma']}")

@@ -28,13 +28,11 @@ Run it with ``pip install ".[dask]" && python examples/out_of_core.py``
 import tempfile
 import time
 import tracemalloc
-import warnings
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 
@@ -142,35 +140,33 @@ from joblib import parallel_backend  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 search = GridSearchCV(
-    DenoisingAutoencoder(n_components=64, max_iter=100, random_state=0),
+    DenoisingAutoencoder(n_components=64, random_state=0),
     {"sigma": [0.1, 0.2, 0.4]},
     cv=3,
     n_jobs=-1,
 )
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    start = time.perf_counter()
-    search.fit(X_train)
-    local_time = time.perf_counter() - start
-    with (
-        # Workers as threads of this process, talking TCP over loopback: worker
-        # processes would re-import this script, which has no __main__ guard.
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=False,
-            protocol="tcp://",
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster),
-    ):
-        # One BLAS thread per fit, as joblib gives each of the default
-        # backend's worker processes: then the fits agree bit for bit.
-        with parallel_backend("dask"), threadpool_limits(1, user_api="blas"):
-            start = time.perf_counter()
-            remote = clone(search).fit(X_train)
-            dask_time = time.perf_counter() - start
+start = time.perf_counter()
+search.fit(X_train)
+local_time = time.perf_counter() - start
+with (
+    # Workers as threads of this process, talking TCP over loopback: worker
+    # processes would re-import this script, which has no __main__ guard.
+    LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster,
+    Client(cluster),
+):
+    # One BLAS thread per fit, as joblib gives each of the default
+    # backend's worker processes: then the fits agree bit for bit.
+    with parallel_backend("dask"), threadpool_limits(1, user_api="blas"):
+        start = time.perf_counter()
+        remote = clone(search).fit(X_train)
+        dask_time = time.perf_counter() - start
 same = np.array_equal(
     remote.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"]
 )

@@ -30,25 +30,29 @@ from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM
 X, _ = make_moons(1000, noise=0.1, random_state=0)
 X = StandardScaler().fit_transform(X)
 X_train, X_test = train_test_split(X, train_size=300, random_state=0)
-sigmas = [0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0]
-common = dict(n_components=16, n_corruptions=5, max_iter=200, random_state=0)
-
-import warnings  # noqa: E402
-
-with warnings.catch_warnings():
-    # Some small-sigma fits stop at max_iter, and some put mass away from the
-    # data (the EBM warns of both); the curves below show what that costs.
-    warnings.simplefilter("ignore")
-    searches = {
-        "ScoreMatchingEBM: held-out log-likelihood (nats)": GridSearchCV(
-            ScoreMatchingEBM(n_ais_chains=128, n_ais_steps=500, **common),
-            {"sigma": sigmas},
-            cv=3,
-        ).fit(X_train),
-        "DenoisingAutoencoder: minus held-out Hyvarinen loss": GridSearchCV(
-            DenoisingAutoencoder(**common), {"sigma": sigmas}, cv=3
-        ).fit(X_train),
-    }
+# Below 0.15 the EBM's fits on 300 rows say they are unreliable (log Z's AIS
+# error above 0.1 nats, mass far from the data even at alpha=0.9), and score
+# worse: its grid starts where every fit is sound. The autoencoder needs no
+# log Z, and its grid goes lower.
+grids = {
+    "ebm": [0.15, 0.2, 0.3, 0.45, 0.7, 1.0],
+    "dae": [0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0],
+}
+# Everything else at its defaults; the EBM in the input's coordinates (moons
+# are already standardised, and whitening would make sigma a multiple of each
+# direction's spread instead of one length).
+searches = {
+    "ScoreMatchingEBM: held-out log-likelihood (nats)": GridSearchCV(
+        ScoreMatchingEBM(n_components=16, whiten=False, random_state=0),
+        {"sigma": grids["ebm"]},
+        cv=3,
+    ).fit(X_train),
+    "DenoisingAutoencoder: minus held-out Hyvarinen loss": GridSearchCV(
+        DenoisingAutoencoder(n_components=16, random_state=0),
+        {"sigma": grids["dae"]},
+        cv=3,
+    ).fit(X_train),
+}
 
 # %%
 # Both curves, with the grid search's choice
@@ -57,6 +61,7 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 for ax, (title, search) in zip(axes, searches.items(), strict=True):
     mean = search.cv_results_["mean_test_score"]
     std = search.cv_results_["std_test_score"]
+    sigmas = search.param_grid["sigma"]
     ax.errorbar(
         sigmas, mean, yerr=std, fmt="o-", capsize=3, label="3-fold CV mean +/- std"
     )

@@ -34,14 +34,11 @@ X, y = load_digits(return_X_y=True)
 X = X / 16.0
 X_train, X_test = train_test_split(X, test_size=0.25, random_state=0, stratify=y)
 sigma = 0.3
-dae = DenoisingAutoencoder(
-    n_components=128,
-    sigma=sigma,
-    n_corruptions=5,
-    max_iter=150,
-    tol=1e-4,
-    random_state=0,
-).fit(X_train)
+# Denoising, unlike features, keeps improving as the objective does: a tighter
+# tol than the default (1e-2, tuned for features) lowers the error here.
+dae = DenoisingAutoencoder(n_components=128, sigma=sigma, tol=1e-3, random_state=0).fit(
+    X_train
+)
 
 rng = np.random.RandomState(1)
 X_noisy = X_test + sigma * rng.standard_normal(X_test.shape)

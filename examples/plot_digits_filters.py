@@ -31,9 +31,7 @@ X_train, X_test, y_train, y_test = train_test_split(
     X, y, test_size=0.25, random_state=0, stratify=y
 )
 
-dae = DenoisingAutoencoder(
-    n_components=100, sigma=0.2, max_iter=200, tol=1e-4, random_state=0
-)
+dae = DenoisingAutoencoder(n_components=100, sigma=0.2, random_state=0)
 dae.fit(X_train)
 
 # %%
