@@ -1,0 +1,211 @@
+"""Default fits, side by side with scikit-learn's own default fits.
+
+For each data set (two moons, iris, wine, breast_cancer, digits, and a
+10000 x 784 image set), every estimator is fitted with its defaults, in this
+one run, and the table gives:
+
+- the fit time (median over repeats), the iterations, whether the fit stopped
+  because it converged, and how many warnings it raised;
+- quality: for feature extractors, the test accuracy of a logistic regression
+  on their features (70/30 stratified split); for density models, the mean
+  held-out log-likelihood in nats per row (70/30 split).
+
+Peers: ``MLPRegressor(hidden_layer_sizes=(64,))`` fitted X -> X (its ReLU
+hidden layer as features), ``BernoulliRBM`` (on MinMaxScaler-ed rows, which it
+needs), ``PCA``, ``GaussianMixture`` and ``KernelDensity``. Rows are
+StandardScaler-ed (fitted on the training split), except the images, which
+stay in [0, 1] as pixels are. Digits are dequantised for the density job
+((pixels + U[0, 1)) / 17): on raw pixels three training columns are constant,
+and a Gaussian's score there is set by its regulariser. The images are digits
+upsampled to 28 x 28, shifted by up to 2 pixels and lightly noised.
+
+Run: ``python benchmarks/bench_defaults.py`` (about 10 minutes on 2 cores);
+``--quick`` runs iris and wine once (seconds; CI runs it).
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from scipy.ndimage import shift, zoom
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_moons,
+)
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.mixture import GaussianMixture
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KernelDensity
+from sklearn.neural_network import BernoulliRBM, MLPRegressor
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from threadpoolctl import threadpool_info
+
+from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM
+
+
+def images(n=10_000, seed=0):
+    """Digits as 28 x 28 images in [0, 1]: MNIST's shape, scikit-learn's data."""
+    rng = np.random.RandomState(seed)
+    digits = load_digits()
+    base = np.clip(zoom(digits.images / 16.0, (1, 3.5, 3.5), order=1), 0, 1)
+    rows = rng.randint(len(base), size=n)
+    out = np.empty((n, 28, 28))
+    for i, row in enumerate(rows):
+        out[i] = shift(base[row], rng.randint(-2, 3, size=2), order=0)
+    out += 0.05 * rng.normal(size=out.shape)
+    return np.clip(out, 0, 1).reshape(n, 784), digits.target[rows]
+
+
+def data(name):
+    if name == "moons":
+        X, y = make_moons(1000, noise=0.1, random_state=0)
+    elif name == "images-784":
+        X, y = images()
+    else:
+        loader = {
+            "iris": load_iris,
+            "wine": load_wine,
+            "breast_cancer": load_breast_cancer,
+            "digits": load_digits,
+        }[name]
+        X, y = loader(return_X_y=True)
+    return X, y
+
+
+def timed_fit(make, X, y=None, repeats=1):
+    """(median seconds, the last fitted estimator, its warnings)."""
+    seconds = []
+    for _ in range(repeats):
+        est = make()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            start = time.perf_counter()
+            est.fit(X) if y is None else est.fit(X, y)
+            seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds)), est, caught
+
+
+def mlp_features(mlp, X):
+    return np.maximum(X @ mlp.coefs_[0] + mlp.intercepts_[0], 0)
+
+
+def converged(est, caught):
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        return "no"
+    return "yes" if hasattr(est, "n_iter_") else "-"
+
+
+def row(job, name, seconds, est, caught, quality, mlp_seconds):
+    n_iter = getattr(est, "n_iter_", "-")
+    ratio = f"{seconds / mlp_seconds:5.2f}" if mlp_seconds else "    -"
+    print(
+        f"  {job:<8} {name:<24} {seconds:7.2f} {ratio} {n_iter!s:>6} "
+        f"{converged(est, caught):>5} {len(caught):>3}  {quality}"
+    )
+
+
+def features_job(name, X, y, repeats):
+    scale = name != "images-784"
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=y
+    )
+    if scale:
+        scaler = StandardScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    mm = MinMaxScaler().fit(X_train)
+
+    def accuracy(F_train, F_test):
+        clf = LogisticRegression(max_iter=5000).fit(F_train, y_train)
+        return f"accuracy {clf.score(F_test, y_test):.4f}"
+
+    print(
+        f"  {'features':<8} {'raw rows':<24} {'':>7} {'':>5} {'':>6} {'':>5} {'':>3}  ",
+        end="",
+    )
+    print(accuracy(X_train, X_test))
+    t_mlp, mlp, caught = timed_fit(
+        lambda: MLPRegressor(hidden_layer_sizes=(64,)), X_train, X_train, repeats
+    )
+    row(
+        "features",
+        "MLPRegressor(64) X->X",
+        t_mlp,
+        mlp,
+        caught,
+        accuracy(mlp_features(mlp, X_train), mlp_features(mlp, X_test)),
+        t_mlp,
+    )
+    for label, make, rows_train, rows_test in [
+        ("BernoulliRBM()", BernoulliRBM, mm.transform(X_train), mm.transform(X_test)),
+        ("PCA()", PCA, X_train, X_test),
+        ("DenoisingAutoencoder()", DenoisingAutoencoder, X_train, X_test),
+    ]:
+        seconds, est, caught = timed_fit(make, rows_train, repeats=repeats)
+        quality = accuracy(est.transform(rows_train), est.transform(rows_test))
+        row("features", label, seconds, est, caught, quality, t_mlp)
+    return t_mlp
+
+
+def density_job(name, X, repeats, t_mlp):
+    if name == "digits":
+        X = (X + np.random.RandomState(0).uniform(size=X.shape)) / 17
+    X_train, X_test = train_test_split(X, test_size=0.3, random_state=0)
+    if name != "images-784":
+        scaler = StandardScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    for label, make in [
+        ("GaussianMixture()", GaussianMixture),
+        ("KernelDensity()", KernelDensity),
+        ("ScoreMatchingEBM()", ScoreMatchingEBM),
+    ]:
+        seconds, est, caught = timed_fit(make, X_train, repeats=repeats)
+        score = float(np.mean(est.score_samples(X_test)))
+        quality = f"held-out {score:9.3f} nats/row"
+        if label.startswith("ScoreMatching"):
+            quality += (
+                f"  (far {est.far_mass_:.3f}, log Z se {est.log_partition_std_:.3f},"
+                f" alpha_ {est.alpha_:.2g}, sigma_ {est.sigma_:.3f})"
+            )
+        row("density", label, seconds, est, caught, quality, t_mlp)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    names = (
+        ["iris", "wine"]
+        if args.quick
+        else ["moons", "iris", "wine", "breast_cancer", "digits", "images-784"]
+    )
+    print(
+        "fit seconds (median), /MLP: ratio to MLPRegressor(64) X->X on the same "
+        "rows; it: n_iter_; conv: stopped by its own rule; warn: warnings raised"
+    )
+    header = ("job", "estimator", "seconds", "/MLP", "it", "conv", "warn")
+    print("  {:<8} {:<24} {:>7} {:>5} {:>6} {:>5} {:>3}  quality".format(*header))
+    for name in names:
+        X, y = data(name)
+        repeats = 1 if args.quick or name == "images-784" else 3
+        print(f"\n{name}: {X.shape[0]} x {X.shape[1]}")
+        t_mlp = None
+        if name != "moons":
+            t_mlp = features_job(name, X, y, repeats)
+        density_job(name, X, repeats, t_mlp)
+    print("\nthreadpoolctl.threadpool_info():")
+    for info in threadpool_info():
+        print(
+            f"  {info['internal_api']} {info.get('version')} "
+            f"{info.get('architecture')} threads={info['num_threads']} "
+            f"({info['filepath'].split('/')[-1]})"
+        )
+
+
+if __name__ == "__main__":
+    main()
