@@ -219,8 +219,9 @@ def run_adam(
     from ``rng``), else that of up to 2000 training rows. The training loss
     itself, with fresh noise in every batch, jitters by more than any useful
     ``tol``. When the watched objective has not improved by ``tol``
-    (relative) for ``n_iter_no_change`` epochs, the step size is divided by
-    10; the third such plateau (or ``max_iter`` epochs) ends training. Adam at
+    (relative; ``tol / 10`` after the first cut, ``tol / 100`` after the
+    second) for ``n_iter_no_change`` epochs, the step size is divided by 10;
+    the third such plateau (or ``max_iter`` epochs) ends training. Adam at
     a constant step hovers around the optimum at a distance set by the step,
     the decay lets it settle. Losses are reported, and compared, times
     ``loss_units``. ``on_epoch(epoch, loss, validation)`` is called after
@@ -287,13 +288,17 @@ def run_adam(
                 val_curve.append(monitored)
             if on_epoch is not None:
                 on_epoch(epoch, loss, monitored if early_stopping else None)
-            # Progress is judged relative to the step: after each decay the
-            # same tol, scaled down with the step, must be met again.
+            # Progress is judged relative to the step: after each cut the
+            # threshold shrinks with the step (tol, tol / 10, tol / 100).
             step_tol = tol * optimizer.learning_rate / learning_rate
             if monitored < best - step_tol * abs(best) or not np.isfinite(best):
-                best, best_theta, stalled = monitored, theta.copy(), 0
+                stalled = 0
             else:
                 stalled += 1
+            if monitored < best or not np.isfinite(best):
+                # Any improvement is kept (as MLPRegressor's early stopping);
+                # only the stall counter asks for tol.
+                best, best_theta = monitored, theta.copy()
             if stalled >= n_iter_no_change:
                 if decays == _MAX_DECAYS:
                     break

@@ -57,8 +57,10 @@ class DenoisingAutoencoder(_BaseDSM):
     tol : float or None, default=None
         Convergence tolerance: L-BFGS stops when the objective has decreased
         by less than ``tol`` (relative) over the last ``n_iter_no_change``
-        iterations; Adam when its watched objective has not improved by
-        ``tol`` for ``n_iter_no_change`` epochs, after two step-size cuts.
+        iterations. Adam cuts its step by 10 when its watched objective has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs (the threshold
+        shrinks with the step: ``tol / 10``, ``tol / 100``), and stops at the
+        third such plateau.
         ``None``: ``1e-2`` for L-BFGS, because features stop improving early
         (on digits, accuracy on ``transform`` is within 0.001 of its best
         after about 120 iterations, where the objective still moves 1% per 10
@@ -71,8 +73,10 @@ class DenoisingAutoencoder(_BaseDSM):
         If positive, print the iteration, the objective and the elapsed seconds
         after every L-BFGS iteration (Adam: epoch).
     warm_start : bool, default=False
-        Start from the previous fit's parameters (and coordinates) when their
-        shapes match.
+        Start from the previous fit's parameters (and coordinates, and with
+        ``alpha="auto"`` its ``alpha_``) when their shapes and ``whiten``
+        match. A warm fit interrupted before its first iteration keeps the
+        model it was continuing.
     solver : {"lbfgs", "adam"}, default="lbfgs"
         ``"lbfgs"``: full-batch L-BFGS on ``n_corruptions`` noisy copies drawn
         once (a deterministic objective; fast and exact on data that fits in
@@ -132,13 +136,15 @@ class DenoisingAutoencoder(_BaseDSM):
         ``whiten=True``.
     n_iter_ : int
         Number of L-BFGS iterations run; for ``solver="adam"`` the number of
-        epochs, and after :meth:`partial_fit` the number of calls.
+        epochs, and after :meth:`partial_fit` the number of calls. It counts
+        every round of ``alpha="auto"`` (each round may use ``max_iter``).
     loss_ : float
         Final value of the objective (penalty included), in the units of the
         model's coordinates. With Adam, the mean over the last epoch's
         minibatches, each with its own noise.
     loss_curve_ : list of float
-        Objective after each L-BFGS iteration (or each Adam epoch).
+        Objective after each L-BFGS iteration (or each Adam epoch), over every
+        round of ``alpha="auto"``.
     validation_loss_curve_ : list of float
         Objective on the held-out rows after each epoch; only with
         ``solver="adam"`` and ``early_stopping=True``.

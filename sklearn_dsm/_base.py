@@ -132,27 +132,42 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
         (True, (4, 2))
         """
         self._check_objective_and_corruptions()
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        before = dict(vars(self))
+        try:
+            X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        except BaseException:
+            self._restore(before)  # a call that fails validation changes nothing
+            raise
         # A fit starts afresh: no optimiser state or stream from partial_fit.
         for name in self._partial_fit_state:
             self.__dict__.pop(name, None)
         rng = check_random_state(self.random_state)
         solve = self._fit_adam if self.solver == "adam" else self._fit_lbfgs
+        warm = self._warm_start_applies(X)
         try:
-            warm = self._warm_start_applies(X)
             Z = self._fit_coordinates(X, keep=warm)
             sigma = self._resolve_sigma(Z)
-            interrupted = solve(Z, sigma, rng, warm, self._initial_alpha())
+            interrupted = solve(Z, sigma, rng, warm, self._initial_alpha(warm))
         except BaseException:
             # Never leave a half-written estimator: validate_data has already
             # set this fit's n_features_in_ beside any previous fit's theta.
-            self._forget_fit()
+            # A warm start keeps the model it was continuing, which is whole;
+            # any other fit leaves the estimator unfitted.
+            if warm:
+                self._restore(before)
+            else:
+                self._forget_fit()
             raise
         self._raise_if_interrupted(interrupted)
 
         def refit(alpha):
-            """Continue this fit from the stored model with another alpha."""
-            self._raise_if_interrupted(solve(Z, sigma, rng, True, alpha))
+            """Continue this fit from the stored model with another alpha;
+            ``n_iter_`` and ``loss_curve_`` count every round."""
+            n_iter, curve = self.n_iter_, self.loss_curve_
+            interrupted = solve(Z, sigma, rng, True, alpha)
+            self.n_iter_ += n_iter
+            self.loss_curve_ = curve + self.loss_curve_
+            self._raise_if_interrupted(interrupted)
 
         try:
             self._after_fit(Z, rng, refit)
@@ -163,23 +178,35 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
             raise
         return self
 
+    def _restore(self, state):
+        """Put back the estimator's state as it was before a failed call."""
+        self.__dict__.clear()
+        self.__dict__.update(state)
+
     def _raise_if_interrupted(self, interrupted):
         """After Ctrl-C mid-fit the last whole iterate is stored, so that
-        warm_start can continue from it: say so, and re-raise."""
+        warm_start can continue from it: say so, and re-raise (the interrupt
+        wins even when warnings are errors)."""
         if interrupted is None:
             return
         steps = "Adam epochs" if self.solver == "adam" else "L-BFGS iterations"
         usable = "" if self.__sklearn_is_fitted__() else " but counts as unfitted"
-        warn(
-            f"{type(self).__name__}.fit was interrupted after {self.n_iter_} "
-            f"{steps}; the estimator holds that iterate{usable}. Fit again "
-            f"with warm_start=True to continue from it."
-        )
-        raise interrupted
+        try:
+            warn(
+                f"{type(self).__name__}.fit was interrupted after {self.n_iter_} "
+                f"{steps}; the estimator holds that iterate{usable}. Fit again "
+                f"with warm_start=True to continue from it."
+            )
+        finally:
+            raise interrupted
 
-    def _initial_alpha(self):
-        """The penalty a fit starts with (``alpha="auto"`` starts at 0.1)."""
-        return _AUTO_ALPHA if self.alpha == "auto" else float(self.alpha)
+    def _initial_alpha(self, continuing=False):
+        """The penalty a fit starts with. ``alpha="auto"`` starts at 0.1, or,
+        continuing a fitted model (warm start, partial_fit), where that model
+        ended."""
+        if self.alpha != "auto":
+            return float(self.alpha)
+        return self.alpha_ if continuing and hasattr(self, "alpha_") else _AUTO_ALPHA
 
     def _warm_start_applies(self, X):
         """True if ``warm_start`` continues the fitted model on this ``X``."""
@@ -222,13 +249,17 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
             return self._auto_sigma(Z, spread if spread > 0 else 1.0)
         sigma = float(self.sigma)
         if spread > 0 and not _SIGMA_RANGE[0] <= sigma / spread <= _SIGMA_RANGE[1]:
-            units = "whitened " if self.whiten else ""
+            units = (
+                "sigma is in whitened units (the data's spread is 1 in every "
+                "direction): use a value between 0.1 and 1"
+                if self.whiten
+                else "sigma is in the units of X: standardise X (StandardScaler)"
+            )
             warn(
                 f"sigma={self.sigma} is {sigma / spread:.2g} times the typical "
-                f"spread of the {units}data ({spread:.3g} per feature): the noise "
+                f"spread of the data ({spread:.3g} per feature): the noise "
                 f"{'drowns the data' if sigma > spread else 'is too small to see'}. "
-                f"sigma is in the units of X: standardise X (StandardScaler), or "
-                f"use sigma='auto', which sets it from the data."
+                f"{units}, or use sigma='auto', which sets it from the data."
             )
         return sigma
 
@@ -409,11 +440,16 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
         The first call initialises the model from ``X``. A fitted model (by
         ``fit`` or by earlier calls) is refined from where it is. Every call
         draws new corrupted copies from one random stream, which starts at
-        ``random_state`` and carries on across calls. So a stream of calls is
-        the same algorithm as ``fit(solver="adam")`` on the concatenation.
-        The Adam state also carries over, in a small private object. With
-        ``objective="esm"``, the Parzen target is computed against the batch.
-        ``batch_size``, ``shuffle`` and ``learning_rate_init`` apply.
+        ``random_state`` and carries on across calls; so does the Adam state,
+        in a small private object. The first batch also fixes what ``fit``
+        would take from all the rows: the whitening (``whiten=True``; start
+        with at least 10 rows per feature, a smaller first batch warns),
+        ``sigma="auto"`` and ``alpha="auto"`` (0.1; a later call continues at
+        the fitted ``alpha_``). With a numeric ``sigma`` and ``whiten=False``
+        a stream of calls is the same algorithm as ``fit(solver="adam")`` on
+        the concatenation. With ``objective="esm"``, the Parzen target is
+        computed against the batch. ``batch_size``, ``shuffle`` and
+        ``learning_rate_init`` apply.
 
         Parameters
         ----------
@@ -447,6 +483,13 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
             or hasattr(self, "whitening_") != bool(self.whiten)
         )
         X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=first)
+        if first and self.whiten and X.shape[0] < 10 * X.shape[1]:
+            warn(
+                f"partial_fit fits the whitening on its first batch, which has "
+                f"{X.shape[0]} rows for {X.shape[1]} features: a covariance "
+                f"from so few rows whitens badly. Start the stream with at "
+                f"least {10 * X.shape[1]} rows, or set whiten=False."
+            )
         try:
             Z = self._fit_coordinates(X, keep=not first)
             if first or self.sigma != "auto":
@@ -479,7 +522,7 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
         else:
             optimizer = copy.deepcopy(optimizer)
             optimizer.learning_rate = self.learning_rate_init
-        alpha = self._initial_alpha()
+        alpha = self._initial_alpha(continuing=not first)
         loss = OBJECTIVES[self.objective].units(sigma) * adam_epoch(
             theta,
             X,

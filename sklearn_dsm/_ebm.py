@@ -16,8 +16,8 @@ from ._sampling import anneal
 from ._theta import pack
 from ._warnings import warn
 
-# A model equal to the smoothed data density scores 0.1% (see noise_radius);
-# 5% far from the data is beyond any sampling error of the AIS end points.
+# The data's own law scores 1 to 3% (see _diagnostics); 5% is beyond that and
+# the sampling error of the AIS end points.
 _FAR_MASS_WARNING = 0.05
 # alpha="auto": raised this many times, by this factor, while far_mass_ is
 # above the warning's threshold.
@@ -85,8 +85,10 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     tol : float or None, default=None
         Convergence tolerance: L-BFGS stops when the objective has decreased
         by less than ``tol`` (relative) over the last ``n_iter_no_change``
-        iterations; Adam when its watched objective has not improved by
-        ``tol`` for ``n_iter_no_change`` epochs, after two step-size cuts.
+        iterations. Adam cuts its step by 10 when its watched objective has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs (the threshold
+        shrinks with the step: ``tol / 10``, ``tol / 100``), and stops at the
+        third such plateau.
         ``None``: ``1e-4`` for both, because held-out log-likelihood keeps
         improving until the objective moves by less than about 3e-4 per 10
         iterations (breast_cancer: -1.19 nats against a Gaussian after 25
@@ -98,8 +100,10 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         If positive, print the iteration, the objective and the elapsed seconds
         after every L-BFGS iteration (Adam: epoch).
     warm_start : bool, default=False
-        Start from the previous fit's parameters (and coordinates) when their
-        shapes match.
+        Start from the previous fit's parameters (and coordinates, and with
+        ``alpha="auto"`` its ``alpha_``) when their shapes and ``whiten``
+        match. A warm fit interrupted before its first iteration keeps the
+        model it was continuing.
     solver : {"lbfgs", "adam"}, default="lbfgs"
         ``"lbfgs"``: full-batch L-BFGS on ``n_corruptions`` noisy copies drawn
         once (a deterministic objective; fast and exact on data that fits in
@@ -184,13 +188,15 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         ``whiten=True``.
     n_iter_ : int
         Number of L-BFGS iterations run; for ``solver="adam"`` the number of
-        epochs, and after :meth:`partial_fit` the number of calls.
+        epochs, and after :meth:`partial_fit` the number of calls. It counts
+        every round of ``alpha="auto"`` (each round may use ``max_iter``).
     loss_ : float
         Final value of the objective (penalty included), in the units of the
         model's coordinates. With Adam, the mean over the last epoch's
         minibatches, each with its own noise.
     loss_curve_ : list of float
-        Objective after each L-BFGS iteration (or each Adam epoch).
+        Objective after each L-BFGS iteration (or each Adam epoch), over every
+        round of ``alpha="auto"``.
     validation_loss_curve_ : list of float
         Objective on the held-out rows after each epoch; only with
         ``solver="adam"`` and ``early_stopping=True``.
@@ -371,7 +377,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
             for _ in range(_AUTO_ALPHA_RAISES):
                 if self.alpha != "auto" or self.far_mass_ <= _FAR_MASS_WARNING:
                     break
-                refit(_AUTO_ALPHA_FACTOR * self.alpha_)
+                refit(float(f"{_AUTO_ALPHA_FACTOR * self.alpha_:.3g}"))
                 self._estimate_log_partition(X, rng)
         if self.mle_steps:
             refined = refine_by_likelihood(
@@ -396,11 +402,17 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         chains, log_w, _ = anneal(
             *self._theta, self.sigma_, self.n_ais_chains, self.n_ais_steps, rng
         )
-        self.log_partition_, self.log_partition_std_ = log_partition_from_weights(
+        log_z, log_z_std = log_partition_from_weights(
             log_w, self.intercept_visible_, self.sigma_
         )
         # The AIS end points, weighted, are draws from the model: reuse them.
-        self.far_mass_ = far_mass(chains.X, log_w, X, self.sigma_)
+        far = far_mass(chains.X, log_w, X, self.sigma_)
+        # All three at once: Ctrl-C above leaves none of them half-set.
+        self.log_partition_, self.log_partition_std_, self.far_mass_ = (
+            float(log_z),
+            float(log_z_std),
+            far,
+        )
         if self.verbose:
             print(
                 f"[{type(self).__name__}] alpha = {self.alpha_:.3g}: log Z = "

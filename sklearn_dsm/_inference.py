@@ -62,7 +62,10 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         return self.components_.shape[0]
 
     def transform(self, X):
-        """Encode: hidden features ``sigmoid(X W^T + b)``.
+        """Encode: hidden features ``sigmoid(Z W^T + b)``.
+
+        ``Z`` is ``X`` in the model's coordinates: ``X`` itself, or
+        ``(X - mean_) whitening_`` with ``whiten=True``.
 
         Parameters
         ----------
@@ -88,7 +91,10 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         return _model.hidden(X, self.components_, self.intercept_hidden_)
 
     def inverse_transform(self, X):
-        """Decode with the tied weights: ``H W + c``.
+        """Decode with the tied weights: ``H W + c``, in the input's coordinates.
+
+        With ``whiten=True`` the decoded whitened rows are mapped back:
+        ``(H W + c) whitening_^-1 + mean_``.
 
         Parameters
         ----------
@@ -136,7 +142,13 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         return self.components_.shape[0]
 
     def denoise(self, X):
-        """Reconstruct ``r(X) = X + sigma^2 Psi(X)``: a step of sigma^2 up log p.
+        """Reconstruct: the decoder applied to the encoded ``X``.
+
+        In the model's coordinates this is ``r(z) = z + sigma^2 Psi_z(z)``, a
+        step of sigma^2 up the log-density. In the input's coordinates it is
+        ``X + sigma^2 Psi(X)``, or with ``whiten=True`` Tweedie's step for
+        noise of covariance ``sigma^2 Sigma``: ``X + sigma^2 Psi(X) Sigma``,
+        ``Sigma = whitening_^-2`` the data's covariance.
 
         Parameters
         ----------
@@ -164,6 +176,10 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
     def energy(self, X):
         """Energy ``E(x)`` of each row; the model density is ``exp(-E(x)) / Z``.
 
+        ``E`` is the model's energy of ``z`` (``x`` itself, or its whitened
+        coordinates with ``whiten=True``), minus ``log_det_whitening_``: the
+        density of ``x`` is that of ``z`` times ``|det whitening_|``.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -172,7 +188,8 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         Returns
         -------
         E : ndarray of shape (n_samples,)
-            ``-(<c, x> - |x|^2 / 2 + sum_i softplus(W_i x + b_i)) / sigma^2``.
+            ``-(<c, z> - |z|^2 / 2 + sum_i softplus(W_i z + b_i)) / sigma^2``,
+            minus ``log_det_whitening_`` with ``whiten=True``.
 
         Examples
         --------
@@ -286,7 +303,9 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         itself, with the step size steered to MALA's optimal acceptance rate
         (0.574). Annealing reaches every mode in proportion to its mass; the
         final steps make the draws exact as their number grows. Each row is
-        the end of its own chain, so there is no thinning to choose.
+        the end of its own chain, so there is no thinning to choose. With
+        ``whiten=True`` the chains run in whitened coordinates and the draws
+        are mapped back to the input's.
 
         Parameters
         ----------

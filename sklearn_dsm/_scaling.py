@@ -20,9 +20,9 @@ import numpy as np
 
 from ._chunking import row_slabs
 
-# Eigenvalues of the covariance are floored at this fraction of their mean,
-# so that constant or collinear columns give a finite whitening (the same
-# role as GaussianMixture's reg_covar on standardised data).
+# Eigenvalues of the covariance below this fraction of their mean are
+# directions the training rows never varied in (constant or collinear
+# columns, fewer rows than features, rounding): see fit_whitening.
 _EIGENVALUE_FLOOR = 1e-6
 
 
@@ -30,10 +30,14 @@ def fit_whitening(X):
     """ZCA whitening of ``X``: ``z = (x - mean) @ A`` has identity covariance.
 
     ``A = V diag(lambda)^(-1/2) V^T`` from the eigendecomposition of the
-    covariance (floored at ``1e-6`` times the mean eigenvalue). ZCA, not PCA,
-    whitening: ``A`` is symmetric, so ``z`` keeps the input's coordinates
-    (feature j of z is feature j of x, decorrelated), and the weights stay
-    readable as the input's features (images stay images).
+    covariance. ZCA, not PCA, whitening: ``A`` is symmetric, so ``z`` keeps
+    the input's coordinates (feature j of z is feature j of x, decorrelated),
+    and the weights stay readable as the input's features (images stay
+    images). Directions the training rows never varied in (eigenvalues below
+    ``1e-6`` of the mean: constant or collinear columns, fewer rows than
+    features) are not stretched: they keep the mean eigenvalue, as if not
+    whitened. Stretching them by 1000 would put new rows that move there
+    millions of nats away. All-constant data gives the identity.
 
     Returns
     -------
@@ -55,8 +59,12 @@ def fit_whitening(X):
         cov += centred.T @ centred
     cov /= max(n - 1, 1)
     eigenvalues, vectors = np.linalg.eigh(cov)
-    eigenvalues = np.maximum(eigenvalues, 0.0)
-    eigenvalues += _EIGENVALUE_FLOOR * max(eigenvalues.mean(), np.finfo(float).tiny)
+    mean_eigenvalue = max(float(np.clip(eigenvalues, 0, None).mean()), 0.0)
+    if mean_eigenvalue <= 0 or not np.isfinite(mean_eigenvalue):
+        eye = np.eye(d)
+        return mean, eye, eye.copy(), 0.0
+    unseen = eigenvalues < _EIGENVALUE_FLOOR * mean_eigenvalue
+    eigenvalues = np.where(unseen, mean_eigenvalue, eigenvalues)
     root = np.sqrt(eigenvalues)
     whitening = (vectors / root) @ vectors.T
     unwhitening = (vectors * root) @ vectors.T

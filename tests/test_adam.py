@@ -268,3 +268,22 @@ def test_partial_fit_follows_learning_rate_and_n_components_changes(
     # A new n_components re-initialises from the batch instead of failing.
     b.set_params(n_components=3).partial_fit(moons)
     assert b.components_.shape == (3, 2) and b.n_iter_ == 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_early_stopping_keeps_the_epoch_with_the_lowest_validation_loss(seed):
+    """Any improvement is kept, as in MLPRegressor; tol only drives the
+    stall counter (seed 4 once kept an epoch 3e-4 worse than the best)."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 4)) @ rng.normal(size=(4, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = DenoisingAutoencoder(
+            6,
+            solver="adam",
+            early_stopping=True,
+            max_iter=300,
+            batch_size=32,
+            random_state=seed,
+        ).fit(X)
+    assert est.best_validation_loss_ == min(est.validation_loss_curve_)

@@ -313,3 +313,59 @@ def test_an_interrupted_adam_fit_keeps_the_last_whole_epoch(moons, small, monkey
             est.fit(moons)
     assert est.n_iter_ == 3 and len(est.loss_curve_) == 3
     np.testing.assert_array_equal(est.components_, reference.components_)
+
+
+def _interrupting(monkeypatch, after_calls):
+    """The dae objective raises KeyboardInterrupt on call ``after_calls``."""
+    record, calls = _objectives.OBJECTIVES["dae"], []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == after_calls:
+            raise KeyboardInterrupt
+        return record.optimised(*args, **kwargs)
+
+    monkeypatch.setitem(
+        _objectives.OBJECTIVES, "dae", replace(record, optimised=interrupted)
+    )
+
+
+def test_a_warm_fit_interrupted_before_its_first_iteration_keeps_the_model(
+    moons, monkeypatch
+):
+    est = DenoisingAutoencoder(4, sigma=0.3, max_iter=20, tol=0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(moons)
+    W = est.components_.copy()
+    _interrupting(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt):
+        est.set_params(warm_start=True).fit(moons)
+    check_is_fitted(est)
+    np.testing.assert_array_equal(est.components_, W)
+
+
+def test_ctrl_c_stays_a_keyboard_interrupt_when_warnings_are_errors(moons, monkeypatch):
+    _interrupting(monkeypatch, 5)
+    est = DenoisingAutoencoder(4, sigma=0.3, tol=0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(KeyboardInterrupt):
+            est.fit(moons)
+
+
+def test_a_fit_that_fails_validation_changes_nothing(moons):
+    import pandas as pd  # in the test extra
+
+    est = DenoisingAutoencoder(3, sigma=0.3, random_state=0)
+    first = pd.DataFrame(moons, columns=["a", "b"])
+    est.fit(first)
+    state = {k: v for k, v in vars(est).items() if k.endswith("_")}
+    bad = pd.DataFrame(moons, columns=["c", "d"])
+    bad.iloc[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit(bad)
+    assert list(est.feature_names_in_) == ["a", "b"]
+    for name, value in state.items():
+        np.testing.assert_array_equal(getattr(est, name), value)
+    est.transform(first)  # still the first fit, whole
