@@ -6,12 +6,14 @@ Autoencoders", made into scikit-learn estimators.
 
 from ._autoencoder import DenoisingAutoencoder
 from ._ebm import ScoreMatchingEBM
+from ._outlier import ScoreMatchingOutlierDetector
 from ._partition import estimate_log_partition
 from ._scoring import hyvarinen_scorer
 
 __all__ = [
     "DenoisingAutoencoder",
     "ScoreMatchingEBM",
+    "ScoreMatchingOutlierDetector",
     "estimate_log_partition",
     "hyvarinen_scorer",
 ]

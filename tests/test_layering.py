@@ -23,6 +23,7 @@ LAYERS = {
         "_base",
         "_autoencoder",
         "_ebm",
+        "_outlier",
         "_scoring",
         "__init__",
     },
