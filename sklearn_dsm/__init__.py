@@ -8,12 +8,13 @@ from ._autoencoder import DenoisingAutoencoder
 from ._ebm import ScoreMatchingEBM
 from ._outlier import ScoreMatchingOutlierDetector
 from ._partition import estimate_log_partition
-from ._scoring import hyvarinen_scorer
+from ._scoring import denoising_scorer, hyvarinen_scorer
 
 __all__ = [
     "DenoisingAutoencoder",
     "ScoreMatchingEBM",
     "ScoreMatchingOutlierDetector",
+    "denoising_scorer",
     "estimate_log_partition",
     "hyvarinen_scorer",
 ]

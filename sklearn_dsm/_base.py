@@ -158,6 +158,12 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
             else:
                 self._forget_fit()
             raise
+        if warm:
+            # As MLPRegressor's loss_curve_ under warm_start: the curves go
+            # on from the model this fit continued; n_iter_ counts this fit.
+            for name in ("loss_curve_", "validation_loss_curve_"):
+                if name in before and hasattr(self, name):
+                    setattr(self, name, list(before[name]) + getattr(self, name))
         self._raise_if_interrupted(interrupted)
 
         def refit(alpha):

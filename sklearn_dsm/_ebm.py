@@ -196,10 +196,13 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         minibatches, each with its own noise.
     loss_curve_ : list of float
         Objective after each L-BFGS iteration (or each Adam epoch), over every
-        round of ``alpha="auto"``.
+        round of ``alpha="auto"``. Under ``warm_start`` it goes on from the
+        previous fit's curve, as :class:`~sklearn.neural_network.MLPRegressor`'s
+        does, while ``n_iter_`` counts this fit's iterations.
     validation_loss_curve_ : list of float
         Objective on the held-out rows after each epoch; only with
-        ``solver="adam"`` and ``early_stopping=True``.
+        ``solver="adam"`` and ``early_stopping=True``. Continued under
+        ``warm_start`` like ``loss_curve_``.
     best_validation_loss_ : float
         Its minimum, reached by the kept parameters; only with early stopping.
     log_partition_ : float

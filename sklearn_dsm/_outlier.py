@@ -96,7 +96,8 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
     loss_ : float
         Final value of the objective.
     loss_curve_ : list of float
-        Objective after each iteration (or epoch).
+        Objective after each iteration (or epoch); continued under
+        ``warm_start``.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

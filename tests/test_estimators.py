@@ -9,11 +9,17 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits, make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _lbfgs, hyvarinen_scorer
+from sklearn_dsm import (
+    DenoisingAutoencoder,
+    ScoreMatchingEBM,
+    _lbfgs,
+    denoising_scorer,
+    hyvarinen_scorer,
+)
 
 
 def test_the_two_faces_differ_only_in_their_job_defaults():
@@ -121,6 +127,41 @@ def test_dae_score_is_minus_hyvarinen_and_scorer_agrees(moons, small):
         hyvarinen_scorer(StandardScaler().fit(moons), moons)
 
 
+def test_denoising_scorer_is_the_error_of_denoise_on_the_model_s_own_noise(
+    moons, small
+):
+    dae = small(DenoisingAutoencoder, max_iter=30).fit(moons)
+    noise = np.random.RandomState(0).standard_normal(moons.shape)
+    noisy = moons + dae.sigma_ * noise
+    expected = -np.mean(np.sum((dae.denoise(noisy) - moons) ** 2, axis=1))
+    assert denoising_scorer(dae, moons) == pytest.approx(expected, rel=1e-12)
+    # Whitened: the noise is sigma_ in the model's coordinates, so in the
+    # input's it is sigma_ times the inverse whitening; the error is in X's units.
+    ebm = small(ScoreMatchingEBM, max_iter=30, whiten=True).fit(moons * 3.0)
+    noisy = moons * 3.0 + ebm.sigma_ * noise @ np.linalg.inv(ebm.whitening_)
+    expected = -np.mean(np.sum((ebm.denoise(noisy) - moons * 3.0) ** 2, axis=1))
+    assert denoising_scorer(ebm, moons * 3.0) == pytest.approx(expected, rel=1e-10)
+    # A pipeline is scored in its last step's input space.
+    pipe = Pipeline([("scale", StandardScaler()), ("dae", clone(dae))]).fit(moons)
+    inner = denoising_scorer(pipe[-1], pipe[0].transform(moons))
+    assert denoising_scorer(pipe, moons) == inner
+    with pytest.raises(TypeError, match="denoising_scorer needs"):
+        denoising_scorer(StandardScaler().fit(moons), moons)
+
+
+def test_denoising_scorer_ranks_fits_and_works_in_cross_validation(moons, small):
+    # Trained for 30 iterations against 1: the better denoiser scores higher.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        rough = small(DenoisingAutoencoder, max_iter=1, tol=0.0).fit(moons)
+        good = small(DenoisingAutoencoder, max_iter=30).fit(moons)
+        scores = cross_validate(
+            small(DenoisingAutoencoder, max_iter=30), moons, scoring=denoising_scorer
+        )["test_score"]
+    assert denoising_scorer(good, moons) > denoising_scorer(rough, moons)
+    assert np.all(np.isfinite(scores)) and np.all(scores < 0)
+
+
 def test_convergence_warning_names_the_knobs(moons, small):
     est = small(DenoisingAutoencoder, max_iter=2, tol=0.0)
     with pytest.warns(ConvergenceWarning, match="max_iter=2.*tol=0.0"):
@@ -167,6 +208,33 @@ def test_warm_start_continues_from_the_previous_fit(moons, small):
         assert np.linalg.norm(est.components_ - W) < np.linalg.norm(W)
         cold = clone(est).set_params(warm_start=False).fit(moons)
     assert est.loss_ < cold.loss_
+
+
+def test_warm_start_continues_the_loss_curves_as_mlp_does(moons, small, adam_dae):
+    """Under warm_start, loss_curve_ (and validation_loss_curve_) go on from
+    the previous fit, as MLPRegressor's; n_iter_ counts the last fit only."""
+    est = small(DenoisingAutoencoder, max_iter=4, tol=0.0, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(moons)
+        first = list(est.loss_curve_)
+        est.set_params(max_iter=3).fit(moons)
+        assert est.n_iter_ == 3
+        assert est.loss_curve_[:4] == first and len(est.loss_curve_) == 7
+        assert est.loss_curve_[-1] == est.loss_
+        # A cold fit starts a new curve.
+        est.set_params(warm_start=False).fit(moons)
+        assert len(est.loss_curve_) == est.n_iter_
+
+    adam = adam_dae(max_iter=3, early_stopping=True, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        adam.fit(moons)
+        curves = list(adam.loss_curve_), list(adam.validation_loss_curve_)
+        adam.set_params(max_iter=2).fit(moons)
+    assert adam.loss_curve_[:3] == curves[0] and len(adam.loss_curve_) == 5
+    assert adam.validation_loss_curve_[:3] == curves[1]
+    assert len(adam.validation_loss_curve_) == 5
 
 
 def test_deterministic_given_random_state(moons, small, Estimator):
