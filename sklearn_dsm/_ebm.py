@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseDSM
 from ._diagnostics import far_mass
+from ._docstrings import own_examples
 from ._mle import refine_by_likelihood
 from ._partition import log_partition_from_weights
 from ._sampling import anneal
@@ -25,6 +26,7 @@ _AUTO_ALPHA_RAISES = 2
 _AUTO_ALPHA_FACTOR = 3.0
 
 
+@own_examples("ebm")
 class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     """Energy-based density model fitted by (denoising) score matching.
 

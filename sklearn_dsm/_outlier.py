@@ -9,8 +9,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _model
 from ._base import _BaseDSM
+from ._docstrings import own_examples
 
 
+@own_examples("detector")
 class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
     """Novelty detection by the energy of a score-matching density model.
 

@@ -38,7 +38,12 @@ def test_unreliable_log_partition_warns_and_names_the_knobs():
     # Two chains and one temperature cannot estimate log Z of a tilted model.
     X, _ = make_blobs(100, n_features=3, centers=2, random_state=0)
     ebm = ScoreMatchingEBM(
-        n_components=6, sigma=0.3, max_iter=30, n_ais_chains=2, n_ais_steps=1
+        n_components=6,
+        sigma=0.3,
+        max_iter=30,
+        n_ais_chains=2,
+        n_ais_steps=1,
+        random_state=0,
     )
     with pytest.warns(UserWarning, match="n_ais_steps.*n_ais_chains.*alpha"):
         with warnings.catch_warnings():

@@ -24,6 +24,7 @@ LAYERS = {
         "_autoencoder",
         "_ebm",
         "_outlier",
+        "_docstrings",
         "_scoring",
         "__init__",
     },
