@@ -15,7 +15,6 @@ features, and the autoencoder's ``transform``.
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
@@ -23,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import BernoulliRBM
 from sklearn.pipeline import make_pipeline
 
-from sklearn_dsm import DenoisingAutoencoder
+from sklearn_dsm import DenoisingAutoencoder, FiltersDisplay
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0  # pixels in [0, 1]
@@ -41,11 +40,10 @@ dae.fit(X_train)
 # Each image has its own colour scale, symmetric about zero. Most filters are
 # broad, digit-sized templates: negative weights over the strokes of some
 # digits, positive over others. A few are small, localised stroke detectors.
-fig, axes = plt.subplots(10, 10, figsize=(7, 7.4))
-for ax, w in zip(axes.ravel(), dae.components_, strict=True):
-    limit = np.abs(w).max()
-    ax.imshow(w.reshape(8, 8), cmap="RdBu_r", vmin=-limit, vmax=limit)
-    ax.set_axis_off()
+# FiltersDisplay draws them, in the order stored (``order="norm"``, the
+# default, would put the largest first).
+display = FiltersDisplay.from_estimator(dae, order="index", figsize=(7, 7.4))
+fig = display.figure_
 fig.suptitle(
     "DenoisingAutoencoder(100, sigma=0.2) on digits: the filters W_i\n"
     "(red: positive weight, blue: negative; each on its own scale)"

@@ -5,6 +5,7 @@ Autoencoders", made into scikit-learn estimators.
 """
 
 from ._autoencoder import DenoisingAutoencoder
+from ._display import DensityDisplay, FiltersDisplay, LossCurveDisplay
 from ._ebm import ScoreMatchingEBM
 from ._outlier import ScoreMatchingOutlierDetector
 from ._partition import estimate_log_partition
@@ -12,6 +13,9 @@ from ._scoring import denoising_scorer, hyvarinen_scorer
 
 __all__ = [
     "DenoisingAutoencoder",
+    "DensityDisplay",
+    "FiltersDisplay",
+    "LossCurveDisplay",
     "ScoreMatchingEBM",
     "ScoreMatchingOutlierDetector",
     "denoising_scorer",

@@ -25,6 +25,7 @@ LAYERS = {
         "_ebm",
         "_outlier",
         "_docstrings",
+        "_display",
         "_scoring",
         "__init__",
     },

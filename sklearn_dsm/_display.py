@@ -1,0 +1,516 @@
+"""Displays, scikit-learn's way to look at a fitted model.
+
+Each display follows :class:`~sklearn.inspection.DecisionBoundaryDisplay`:
+``from_estimator`` computes what is drawn and calls ``plot``; ``plot`` draws
+it on ``ax`` (or new axes) and stores the matplotlib objects in attributes
+ending in ``_``, with ``ax_`` and ``figure_``. The computed arrays are public
+attributes, so a display can be drawn again, or inspected, without the
+estimator. matplotlib is imported only when drawing.
+"""
+
+import math
+
+import numpy as np
+from sklearn.utils._optional_dependencies import check_matplotlib_support
+from sklearn.utils.validation import check_array, check_is_fitted
+
+
+def _axes(ax):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+class DensityDisplay:
+    """Log-density contours, score arrows and model draws of a 2-D model.
+
+    Use :meth:`from_estimator` to build one from a fitted estimator of this
+    package (or any with ``score_samples``; the arrows need
+    ``score_function``, the draws ``sample``).
+
+    Parameters
+    ----------
+    xx0, xx1 : ndarray of shape (grid_resolution, grid_resolution)
+        The grid, as from :func:`numpy.meshgrid`.
+    log_density : ndarray of shape (grid_resolution, grid_resolution)
+        ``score_samples`` on the grid: ``log p(x)`` for
+        :class:`ScoreMatchingEBM`, ``-E(x)`` (up to the constant ``log Z``)
+        for the other estimators.
+    arrows : tuple of 4 ndarrays or None, default=None
+        ``(x0, x1, u0, u1)``: points and the step ``sigma^2 Psi(x)`` there,
+        the move ``denoise`` makes from them.
+    samples : ndarray of shape (n_samples, 2) or None, default=None
+        Draws from the model.
+    X : ndarray of shape (n_rows, 2) or None, default=None
+        The data, drawn as points.
+    estimator_name : str or None, default=None
+        Used in the title.
+
+    Attributes
+    ----------
+    surface_ : matplotlib QuadContourSet
+        The filled contours.
+    quiver_ : matplotlib Quiver or None
+        The arrows.
+    samples_ : matplotlib PathCollection or None
+        The draws.
+    data_ : matplotlib PathCollection or None
+        The data points.
+    ax_ : matplotlib Axes
+        Axes with the plot.
+    figure_ : matplotlib Figure
+        Figure containing the plot.
+
+    See Also
+    --------
+    sklearn.inspection.DecisionBoundaryDisplay : The convention followed.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sklearn_dsm import DensityDisplay, ScoreMatchingEBM
+    >>> X = np.random.RandomState(0).normal(size=(200, 2))
+    >>> ebm = ScoreMatchingEBM(n_components=8, random_state=0).fit(X)
+    >>> display = DensityDisplay.from_estimator(ebm, X, grid_resolution=30)
+    >>> display.log_density.shape
+    (30, 30)
+    """
+
+    def __init__(
+        self,
+        *,
+        xx0,
+        xx1,
+        log_density,
+        arrows=None,
+        samples=None,
+        X=None,
+        estimator_name=None,
+    ):
+        self.xx0 = xx0
+        self.xx1 = xx1
+        self.log_density = log_density
+        self.arrows = arrows
+        self.samples = samples
+        self.X = X
+        self.estimator_name = estimator_name
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        X,
+        *,
+        grid_resolution=100,
+        eps=0.5,
+        n_arrows=20,
+        n_samples=0,
+        random_state=None,
+        ax=None,
+        **kwargs,
+    ):
+        """Draw a fitted 2-D model's log-density, score field and draws.
+
+        Parameters
+        ----------
+        estimator : fitted estimator
+            :class:`DenoisingAutoencoder`, :class:`ScoreMatchingEBM`,
+            :class:`ScoreMatchingOutlierDetector`, or any fitted estimator
+            with ``score_samples`` on 2 features.
+        X : array-like of shape (n_rows, 2)
+            The data: it sets the plotted region and is drawn as points.
+        grid_resolution : int, default=100
+            Grid points along each axis for the contours.
+        eps : float, default=0.5
+            Margin added around the data's range, in the units of ``X``.
+        n_arrows : int, default=20
+            Arrows along each axis (0: none); needs ``score_function``.
+        n_samples : int, default=0
+            Draws from ``estimator.sample`` to show (0: none).
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws.
+        ax : matplotlib Axes, default=None
+            Axes to draw on; new ones if None.
+        **kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : DensityDisplay
+            The display, drawn.
+        """
+        check_matplotlib_support("DensityDisplay.from_estimator")
+        check_is_fitted(estimator)
+        X = check_array(X, input_name="X")
+        if X.shape[1] != 2:
+            raise ValueError(
+                f"DensityDisplay draws a model of 2 features; X has {X.shape[1]}. "
+                f"Fit and draw the model on two columns (e.g. two principal "
+                f"components)."
+            )
+        for name, value, least in (
+            ("grid_resolution", grid_resolution, 2),
+            ("n_arrows", n_arrows, 0),
+            ("n_samples", n_samples, 0),
+        ):
+            if int(value) != value or value < least:
+                raise ValueError(
+                    f"{name} must be an integer >= {least}; got {value!r}."
+                )
+        lo, hi = X.min(axis=0) - eps, X.max(axis=0) + eps
+        xx0, xx1 = np.meshgrid(
+            np.linspace(lo[0], hi[0], grid_resolution),
+            np.linspace(lo[1], hi[1], grid_resolution),
+        )
+        grid = np.column_stack([xx0.ravel(), xx1.ravel()])
+        log_density = np.asarray(estimator.score_samples(grid)).reshape(xx0.shape)
+        arrows = None
+        if n_arrows:
+            a0, a1 = np.meshgrid(
+                np.linspace(lo[0], hi[0], n_arrows), np.linspace(lo[1], hi[1], n_arrows)
+            )
+            at = np.column_stack([a0.ravel(), a1.ravel()])
+            # sigma^2 Psi(x): the step denoise takes, in the units of X.
+            step = estimator.sigma_**2 * estimator.score_function(at)
+            arrows = (at[:, 0], at[:, 1], step[:, 0], step[:, 1])
+        samples = None
+        if n_samples:
+            samples = estimator.sample(n_samples, random_state=random_state)
+        display = cls(
+            xx0=xx0,
+            xx1=xx1,
+            log_density=log_density,
+            arrows=arrows,
+            samples=samples,
+            X=X,
+            estimator_name=type(estimator).__name__,
+        )
+        return display.plot(ax=ax, **kwargs)
+
+    def plot(self, ax=None, *, density=False, levels=20, cmap="viridis", colorbar=True):
+        """Draw the display.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; new ones if None.
+        density : bool, default=False
+            Contour ``exp(log_density)``, the density itself (for
+            :class:`ScoreMatchingEBM`; up to a constant factor for the other
+            estimators), rather than its logarithm. The logarithm shows the
+            tails, the density where the mass is.
+        levels : int, default=20
+            Number of contour levels of the log-density.
+        cmap : str, default="viridis"
+            Colormap of the contours.
+        colorbar : bool, default=True
+            Add a colorbar.
+
+        Returns
+        -------
+        display : DensityDisplay
+            Itself, with the matplotlib objects stored.
+        """
+        check_matplotlib_support("DensityDisplay.plot")
+        ax = _axes(ax)
+        values, label = self.log_density, "score_samples"
+        if density:
+            values, label = np.exp(values), "exp(score_samples)"
+        self.surface_ = ax.contourf(
+            self.xx0, self.xx1, values, levels=levels, cmap=cmap
+        )
+        if colorbar:
+            ax.figure.colorbar(self.surface_, ax=ax, label=label)
+        self.quiver_ = None
+        if self.arrows is not None:
+            self.quiver_ = ax.quiver(
+                *self.arrows,
+                color="w",
+                angles="xy",
+                scale_units="xy",
+                scale=1,
+                width=0.003,
+                alpha=0.8,
+            )
+        self.data_ = None
+        if self.X is not None:
+            self.data_ = ax.scatter(
+                self.X[:, 0], self.X[:, 1], s=4, c="k", alpha=0.5, label="data"
+            )
+        self.samples_ = None
+        if self.samples is not None:
+            self.samples_ = ax.scatter(
+                self.samples[:, 0],
+                self.samples[:, 1],
+                s=8,
+                c="white",
+                edgecolors="k",
+                linewidths=0.3,
+                label="sample()",
+            )
+        if self.data_ is not None or self.samples_ is not None:
+            ax.legend(loc="lower left")
+        if self.estimator_name:
+            ax.set_title(self.estimator_name)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class FiltersDisplay:
+    """The rows of ``components_`` (the filters W_i) as images.
+
+    Parameters
+    ----------
+    filters : ndarray of shape (n_filters, n_features)
+        The rows to draw, in order.
+    image_shape : tuple of int
+        ``(height, width)`` with ``height * width == n_features``.
+
+    Attributes
+    ----------
+    images_ : list of matplotlib AxesImage
+        One per filter.
+    axes_ : ndarray of matplotlib Axes
+        The grid of axes.
+    figure_ : matplotlib Figure
+        Figure containing the plot.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_dsm import DenoisingAutoencoder, FiltersDisplay
+    >>> X = load_digits().data[:300] / 16
+    >>> dae = DenoisingAutoencoder(16, random_state=0).fit(X)
+    >>> display = FiltersDisplay.from_estimator(dae, image_shape=(8, 8))
+    >>> len(display.images_)
+    16
+    """
+
+    def __init__(self, *, filters, image_shape):
+        self.filters = filters
+        self.image_shape = image_shape
+
+    @classmethod
+    def from_estimator(
+        cls, estimator, *, image_shape=None, n_filters=None, order="norm", **kwargs
+    ):
+        """Draw a fitted model's filters as images.
+
+        Parameters
+        ----------
+        estimator : fitted estimator
+            Any estimator of this package (or with ``components_``).
+        image_shape : tuple of int or None, default=None
+            ``(height, width)`` of one image; ``None`` for a square one, if
+            the number of features is a square.
+        n_filters : int or None, default=None
+            How many to draw; all, up to 100, if None.
+        order : {"norm", "index"}, default="norm"
+            ``"norm"``: largest ``|W_i|`` first (the units the model uses
+            most); ``"index"``: as stored.
+        **kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : FiltersDisplay
+            The display, drawn.
+        """
+        check_matplotlib_support("FiltersDisplay.from_estimator")
+        check_is_fitted(estimator, "components_")
+        W = np.asarray(estimator.components_)
+        n_features = W.shape[1]
+        if image_shape is None:
+            side = math.isqrt(n_features)
+            if side * side != n_features:
+                raise ValueError(
+                    f"The model has {n_features} features, not a square number: "
+                    f"pass image_shape=(height, width) with height * width == "
+                    f"{n_features}."
+                )
+            image_shape = (side, side)
+        image_shape = tuple(int(s) for s in image_shape)
+        if len(image_shape) != 2 or math.prod(image_shape) != n_features:
+            raise ValueError(
+                f"image_shape={image_shape} does not hold the model's {n_features} "
+                f"features: pass (height, width) with height * width == "
+                f"{n_features}."
+            )
+        if order not in ("norm", "index"):
+            raise ValueError(f'order must be "norm" or "index"; got {order!r}.')
+        if order == "norm":
+            W = W[np.argsort(-np.linalg.norm(W, axis=1), kind="stable")]
+        if n_filters is None:
+            n_filters = min(len(W), 100)
+        if int(n_filters) != n_filters or not 1 <= n_filters <= len(W):
+            raise ValueError(
+                f"n_filters must be an integer from 1 to n_components={len(W)}; "
+                f"got {n_filters!r}."
+            )
+        display = cls(filters=W[: int(n_filters)], image_shape=image_shape)
+        return display.plot(**kwargs)
+
+    def plot(self, ax=None, *, n_cols=None, cmap="RdBu_r", figsize=None):
+        """Draw the display.
+
+        Parameters
+        ----------
+        ax : array-like of matplotlib Axes or None, default=None
+            At least one Axes per filter; a new figure if None.
+        n_cols : int or None, default=None
+            Columns of the new grid; about a square if None.
+        cmap : str, default="RdBu_r"
+            A diverging colormap, centred on 0 for each filter.
+        figsize : tuple or None, default=None
+            Size of the new figure.
+
+        Returns
+        -------
+        display : FiltersDisplay
+            Itself, with the matplotlib objects stored.
+        """
+        check_matplotlib_support("FiltersDisplay.plot")
+        import matplotlib.pyplot as plt
+
+        n = len(self.filters)
+        if ax is None:
+            n_cols = n_cols or math.ceil(math.sqrt(n))
+            n_rows = math.ceil(n / n_cols)
+            size = figsize or (0.8 * n_cols, 0.8 * n_rows)
+            _, ax = plt.subplots(n_rows, n_cols, figsize=size, squeeze=False)
+        axes = np.asarray(ax, dtype=object)
+        flat = axes.ravel()
+        if len(flat) < n:
+            raise ValueError(f"ax has {len(flat)} Axes for {n} filters.")
+        self.images_ = []
+        for a, w in zip(flat[:n], self.filters, strict=True):
+            limit = np.abs(w).max() or 1.0
+            self.images_.append(
+                a.imshow(
+                    w.reshape(self.image_shape), cmap=cmap, vmin=-limit, vmax=limit
+                )
+            )
+        for a in flat:
+            a.set_axis_off()
+        self.axes_, self.figure_ = axes, flat[0].figure
+        return self
+
+
+class LossCurveDisplay:
+    """The objective along a fit: ``loss_curve_``, and
+    ``validation_loss_curve_`` when Adam stopped early on held-out rows.
+
+    Parameters
+    ----------
+    loss_curve : array-like of float
+        Training objective after each iteration or epoch.
+    validation_loss_curve : array-like of float or None, default=None
+        Held-out objective after each epoch.
+    estimator_name : str or None, default=None
+        Used in the title.
+    xlabel : str, default="iteration"
+        Label of the x axis ("epoch" for Adam).
+
+    Attributes
+    ----------
+    lines_ : list of matplotlib Line2D
+        The training curve, then the validation curve if any.
+    ax_ : matplotlib Axes
+        Axes with the plot.
+    figure_ : matplotlib Figure
+        Figure containing the plot.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sklearn_dsm import DenoisingAutoencoder, LossCurveDisplay
+    >>> X = np.random.RandomState(0).normal(size=(200, 2))
+    >>> dae = DenoisingAutoencoder(8, random_state=0).fit(X)
+    >>> display = LossCurveDisplay.from_estimator(dae)
+    >>> len(display.lines_[0].get_xdata()) == len(dae.loss_curve_)
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        loss_curve,
+        validation_loss_curve=None,
+        estimator_name=None,
+        xlabel="iteration",
+    ):
+        self.loss_curve = loss_curve
+        self.validation_loss_curve = validation_loss_curve
+        self.estimator_name = estimator_name
+        self.xlabel = xlabel
+
+    @classmethod
+    def from_estimator(cls, estimator, *, ax=None, **kwargs):
+        """Draw a fitted estimator's loss curves.
+
+        Parameters
+        ----------
+        estimator : fitted estimator
+            Any estimator of this package (or with ``loss_curve_``).
+        ax : matplotlib Axes, default=None
+            Axes to draw on; new ones if None.
+        **kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : LossCurveDisplay
+            The display, drawn.
+        """
+        check_matplotlib_support("LossCurveDisplay.from_estimator")
+        check_is_fitted(estimator, "loss_curve_")
+        adam = getattr(estimator, "solver", None) == "adam"
+        display = cls(
+            loss_curve=list(estimator.loss_curve_),
+            validation_loss_curve=getattr(estimator, "validation_loss_curve_", None),
+            estimator_name=type(estimator).__name__,
+            xlabel="epoch" if adam else "iteration",
+        )
+        return display.plot(ax=ax, **kwargs)
+
+    def plot(self, ax=None, *, log_scale=False):
+        """Draw the display.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; new ones if None.
+        log_scale : bool, default=False
+            Logarithmic y axis (for a positive objective).
+
+        Returns
+        -------
+        display : LossCurveDisplay
+            Itself, with the matplotlib objects stored.
+        """
+        check_matplotlib_support("LossCurveDisplay.plot")
+        ax = _axes(ax)
+        steps = np.arange(1, len(self.loss_curve) + 1)
+        self.lines_ = ax.plot(steps, self.loss_curve, label="training objective")
+        if self.validation_loss_curve is not None:
+            validation = np.asarray(self.validation_loss_curve)
+            self.lines_ += ax.plot(
+                np.arange(1, len(validation) + 1), validation, label="validation"
+            )
+            ax.legend()
+        if log_scale:
+            ax.set_yscale("log")
+        ax.set_xlabel(self.xlabel)
+        ax.set_ylabel("objective")
+        if self.estimator_name:
+            ax.set_title(self.estimator_name)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
