@@ -211,6 +211,7 @@ def run_adam(
     validation_fraction,
     loss_units=1.0,
     on_epoch=None,
+    on_iterate=None,
 ):
     """Epochs of minibatch Adam from ``theta`` until the loss stops improving.
 
@@ -225,7 +226,8 @@ def run_adam(
     a constant step hovers around the optimum at a distance set by the step,
     the decay lets it settle. Losses are reported, and compared, times
     ``loss_units``. ``on_epoch(epoch, loss, validation)`` is called after
-    every epoch (``validation`` is None without early stopping). ``theta`` is
+    every epoch (``validation`` is None without early stopping), and
+    ``on_iterate(theta)`` with a copy of that epoch's parameters. ``theta`` is
     not modified.
 
     Returns
@@ -288,6 +290,8 @@ def run_adam(
                 val_curve.append(monitored)
             if on_epoch is not None:
                 on_epoch(epoch, loss, monitored if early_stopping else None)
+            if on_iterate is not None:
+                on_iterate(done[0])
             # Progress is judged relative to the step: after each cut the
             # threshold shrinks with the step (tol, tol / 10, tol / 100).
             step_tol = tol * optimizer.learning_rate / learning_rate

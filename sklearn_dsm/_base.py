@@ -22,6 +22,7 @@ from ._adam import AdamState, adam_epoch, run_adam
 from ._inference import FLOAT_DTYPES, _FittedModelMixin
 from ._lbfgs import run_lbfgs
 from ._objectives import OBJECTIVES, Workspace, corrupt, flat_objective
+from ._progress import CallbackSupportMixin, FitProgress
 from ._scaling import fit_whitening, rms_spread, silverman_sigma
 from ._theta import initial_theta, pack, unpack
 from ._warnings import warn
@@ -34,7 +35,11 @@ _COORDINATES = ("mean_", "whitening_", "log_det_whitening_")
 _SIGMA_RANGE = (1e-2, 10.0)
 
 
-class _BaseDSM(_FittedModelMixin, BaseEstimator):
+# Set by scikit-learn's callback machinery during fit and removed by it after.
+_CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
+
+class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
     """The model theta = (W, b, c) at noise level sigma, and how it is fitted."""
 
     _parameter_constraints: dict = {
@@ -147,6 +152,8 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
         try:
             Z = self._fit_coordinates(X, keep=warm)
             sigma = self._resolve_sigma(Z)
+            # scikit-learn's callbacks (set_callbacks) follow the fit's tasks.
+            self._progress = FitProgress(self, X)
             interrupted = solve(Z, sigma, rng, warm, self._initial_alpha(warm))
         except BaseException:
             # Never leave a half-written estimator: validate_data has already
@@ -182,12 +189,18 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
         except BaseException:
             self._forget_fit()
             raise
+        finally:
+            progress = self.__dict__.pop("_progress", None)
+        progress.end()
         return self
 
     def _restore(self, state):
-        """Put back the estimator's state as it was before a failed call."""
+        """Put back the estimator's state as it was before a failed call
+        (scikit-learn's callback bookkeeping stays, for its teardown)."""
+        kept = {k: v for k, v in vars(self).items() if k in _CALLBACK_STATE}
         self.__dict__.clear()
         self.__dict__.update(state)
+        self.__dict__.update(kept)
 
     def _raise_if_interrupted(self, interrupted):
         """After Ctrl-C mid-fit the last whole iterate is stored, so that
@@ -322,14 +335,22 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
             # One set of scratch buffers for all of L-BFGS's evaluations.
             workspace=Workspace.for_data(X_noisy, self.n_components),
         )
-        result = run_lbfgs(
-            fun,
-            theta0,
-            max_iter=self.max_iter,
-            tol=self._tol(),
-            n_iter_no_change=self.n_iter_no_change,
-            on_iteration=self._printer("iteration", units) if self.verbose else None,
-        )
+        steps = self._steps("lbfgs", "iteration", X, sigma, alpha)
+        try:
+            result = run_lbfgs(
+                fun,
+                theta0,
+                max_iter=self.max_iter,
+                tol=self._tol(),
+                n_iter_no_change=self.n_iter_no_change,
+                on_iteration=self._printer("iteration", units)
+                if self.verbose
+                else None,
+                on_iterate=steps and steps.step,
+            )
+        finally:
+            if steps:
+                steps.close()
         loss = result.loss * units
         if not (np.all(np.isfinite(result.theta)) and np.isfinite(loss)):
             raise FloatingPointError(
@@ -353,7 +374,32 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
     def _fit_adam(self, X, sigma, rng, warm, alpha):
         """fit(solver="adam"): epochs of minibatch Adam with fresh noise."""
         theta0 = self._start_theta(X, rng, warm)
-        result = run_adam(
+        steps = self._steps("adam", "epoch", X, sigma, alpha)
+        try:
+            result = self._run_adam(theta0, X, rng, sigma, alpha, steps)
+        finally:
+            if steps:
+                steps.close()
+        if result.hit_max_iter:
+            warn(
+                f"Adam stopped at max_iter={self.max_iter} epochs while the "
+                f"{'validation' if self.early_stopping else 'training'} objective "
+                f"was still improving by more than tol={self._tol()} (relative) "
+                f"within n_iter_no_change={self.n_iter_no_change} epochs. "
+                f"Increase max_iter or tol.",
+                ConvergenceWarning,
+            )
+        curve = result.loss_curve
+        self._store_theta(
+            result.theta, X, sigma, result.n_iter, curve[-1], curve, alpha
+        )
+        if result.validation_curve:
+            self.validation_loss_curve_ = result.validation_curve
+            self.best_validation_loss_ = float(result.best_validation)
+        return result.interrupted
+
+    def _run_adam(self, theta0, X, rng, sigma, alpha, steps):
+        return run_adam(
             theta0,
             X,
             rng,
@@ -372,24 +418,36 @@ class _BaseDSM(_FittedModelMixin, BaseEstimator):
             validation_fraction=self.validation_fraction,
             loss_units=OBJECTIVES[self.objective].units(sigma),
             on_epoch=self._printer("epoch") if self.verbose else None,
+            on_iterate=steps and steps.step,
         )
-        if result.hit_max_iter:
-            warn(
-                f"Adam stopped at max_iter={self.max_iter} epochs while the "
-                f"{'validation' if self.early_stopping else 'training'} objective "
-                f"was still improving by more than tol={self._tol()} (relative) "
-                f"within n_iter_no_change={self.n_iter_no_change} epochs. "
-                f"Increase max_iter or tol.",
-                ConvergenceWarning,
-            )
-        curve = result.loss_curve
-        self._store_theta(
-            result.theta, X, sigma, result.n_iter, curve[-1], curve, alpha
+
+    def _steps(self, task_name, step_name, X, sigma, alpha, max_steps=None):
+        """The callbacks' subtask for one solver round (None without them).
+
+        Each step's parameters rebuild a fitted copy for the callbacks that
+        ask for one, in the fit's coordinates (set on the estimator already).
+        """
+        progress = getattr(self, "_progress", None)
+        if progress is None:
+            return None
+
+        def complete(attributes):
+            attributes.update(sigma_=float(sigma), alpha_=float(alpha))
+            return self._rebuilt(attributes, X)
+
+        return progress.steps(
+            task_name,
+            step_name,
+            self.max_iter if max_steps is None else max_steps,
+            shape=(self.n_components, X.shape[1], X.dtype),
+            complete=complete,
         )
-        if result.validation_curve:
-            self.validation_loss_curve_ = result.validation_curve
-            self.best_validation_loss_ = float(result.best_validation)
-        return result.interrupted
+
+    def _rebuilt(self, attributes, X):
+        """What a copy of the estimator needs, beyond (W, b, c), sigma_ and
+        alpha_, to count as fitted (``X``: the training rows, in the model's
+        coordinates)."""
+        return attributes
 
     def _printer(self, what, units=1.0):
         """The ``verbose`` progress line, as a solver's per-step callback."""

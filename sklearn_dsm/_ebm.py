@@ -373,6 +373,11 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
             self._warn_if_unreliable()
         return self
 
+    def _rebuilt(self, attributes, X):
+        # Normalisable on first use, as after partial_fit.
+        attributes["_pending_log_partition"] = X
+        return attributes
+
     def _after_fit(self, X, rng, refit):
         # alpha="auto": the documented remedy for mass far from the data is a
         # larger penalty; apply it here, continuing the fit from where it is,
@@ -385,15 +390,23 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
                 refit(float(f"{_AUTO_ALPHA_FACTOR * self.alpha_:.3g}"))
                 self._estimate_log_partition(X, rng)
         if self.mle_steps:
-            refined = refine_by_likelihood(
-                *self._theta,
-                self.sigma_,
-                X,
-                alpha=self.alpha_,
-                n_steps=self.mle_steps,
-                learning_rate=self.mle_learning_rate,
-                random_state=rng,
+            steps = self._steps(
+                "likelihood", "step", X, self.sigma_, self.alpha_, self.mle_steps
             )
+            try:
+                refined = refine_by_likelihood(
+                    *self._theta,
+                    self.sigma_,
+                    X,
+                    alpha=self.alpha_,
+                    n_steps=self.mle_steps,
+                    learning_rate=self.mle_learning_rate,
+                    random_state=rng,
+                    on_step=steps and steps.step,
+                )
+            finally:
+                if steps:
+                    steps.close()
             dtype = self.components_.dtype
             self.components_, self.intercept_hidden_, self.intercept_visible_ = (
                 p.astype(dtype) for p in refined
@@ -404,9 +417,21 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     def _estimate_log_partition(self, X, rng):
         # Estimated once, with the fit's own random stream, so that
         # score_samples and score are deterministic and cheap afterwards.
-        chains, log_w, _ = anneal(
-            *self._theta, self.sigma_, self.n_ais_chains, self.n_ais_steps, rng
+        steps = self._steps(
+            "ais", "temperature", X, self.sigma_, self.alpha_, self.n_ais_steps
         )
+        try:
+            chains, log_w, _ = anneal(
+                *self._theta,
+                self.sigma_,
+                self.n_ais_chains,
+                self.n_ais_steps,
+                rng,
+                on_step=steps and steps.step,
+            )
+        finally:
+            if steps:
+                steps.close()
         log_z, log_z_std = log_partition_from_weights(
             log_w, self.intercept_visible_, self.sigma_
         )

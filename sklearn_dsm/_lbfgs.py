@@ -99,7 +99,16 @@ class LBFGSResult:
         return self.interrupted is None and self.status == 1
 
 
-def run_lbfgs(fun, theta0, *, max_iter, tol, n_iter_no_change=None, on_iteration=None):
+def run_lbfgs(
+    fun,
+    theta0,
+    *,
+    max_iter,
+    tol,
+    n_iter_no_change=None,
+    on_iteration=None,
+    on_iterate=None,
+):
     """Minimise ``fun`` by L-BFGS-B from ``theta0``.
 
     Parameters
@@ -123,6 +132,9 @@ def run_lbfgs(fun, theta0, *, max_iter, tol, n_iter_no_change=None, on_iteration
         a window measures the trend.
     on_iteration : callable, default=None
         Called as ``on_iteration(n_iter, loss)`` after every iteration.
+    on_iterate : callable, default=None
+        Called as ``on_iterate(theta)`` after every iteration, with a copy of
+        the iterate (for progress reports that rebuild the model).
 
     Returns
     -------
@@ -140,6 +152,8 @@ def run_lbfgs(fun, theta0, *, max_iter, tol, n_iter_no_change=None, on_iteration
         last[:] = [x, loss_curve[-1], len(loss_curve)]
         if on_iteration is not None:
             on_iteration(len(loss_curve), loss_curve[-1])
+        if on_iterate is not None:
+            on_iterate(x)
         if window and len(loss_curve) > window:
             before, now = loss_curve[-1 - window], loss_curve[-1]
             if before - now <= tol * abs(now):

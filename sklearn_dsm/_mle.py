@@ -63,6 +63,7 @@ def refine_by_likelihood(
     batch_size=1024,
     n_mala=5,
     random_state=None,
+    on_step=None,
 ):
     """Adam ascent on the mean log-likelihood minus ``alpha |W|^2 / 2``.
 
@@ -70,7 +71,8 @@ def refine_by_likelihood(
     the current parameters (step size steered to acceptance 0.574), then takes
     one Adam step, decayed linearly to zero over the run, with the data average
     over a minibatch of ``batch_size`` rows.
-    Runs in float64; returns new (W, b, c).
+    Runs in float64; returns new (W, b, c). ``on_step(theta)`` is called
+    after each step with a copy of the flat parameters.
     """
     rng = check_random_state(random_state)
     n_components, n_features = np.shape(W)
@@ -95,4 +97,6 @@ def refine_by_likelihood(
         optimizer.learning_rate = learning_rate * (1.0 - (t - 1) / n_steps)
         # Ascent on the likelihood is descent on its negative.
         optimizer.step(theta, -pack(grad_W, grad_b, grad_c))
+        if on_step is not None:
+            on_step(theta.copy())
     return tuple(p.copy() for p in params)

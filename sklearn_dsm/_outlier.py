@@ -178,11 +178,23 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
     def _after_partial_fit(self, X):
         self._set_offset(X)
 
+    def _rebuilt(self, attributes, X):
+        theta = (
+            attributes["components_"],
+            attributes["intercept_hidden_"],
+            attributes["intercept_visible_"],
+        )
+        attributes["offset_"] = self._offset(X, theta, attributes["sigma_"])
+        return attributes
+
+    def _offset(self, Z, theta, sigma):
+        scores = -_model.energy(Z, *theta, sigma)
+        scores += scores.dtype.type(getattr(self, "log_det_whitening_", 0.0))
+        return float(np.percentile(scores, 100.0 * self.contamination))
+
     def _set_offset(self, Z):
         # Z is in the model's coordinates: score it as the model sees it.
-        scores = -_model.energy(Z, *self._theta, self.sigma_)
-        scores += scores.dtype.type(getattr(self, "log_det_whitening_", 0.0))
-        self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        self.offset_ = self._offset(Z, self._theta, self.sigma_)
 
     def decision_function(self, X):
         """Shifted score: negative for outliers, positive for inliers.

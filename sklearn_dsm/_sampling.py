@@ -101,11 +101,11 @@ def annealing_schedule(n_steps, sharpness=4.0):
     return (s - s[0]) / (s[-1] - s[0])
 
 
-def anneal(W, b, c, sigma, n_chains, n_steps, rng):
+def anneal(W, b, c, sigma, n_chains, n_steps, rng, on_step=None):
     """Run AIS chains from N(c, sigma^2 I) to the model.
 
     Returns the chains (at beta = 1), their log importance weights, and the
-    adapted MALA step size.
+    adapted MALA step size. ``on_step()`` is called after each temperature.
     """
     c = np.asarray(c, dtype=np.float64)
     d = c.shape[0]
@@ -117,6 +117,8 @@ def anneal(W, b, c, sigma, n_chains, n_steps, rng):
     for beta_prev, beta in zip(betas[:-1], betas[1:], strict=True):
         log_w += (beta - beta_prev) / chains.var * chains.F
         step = _adapt(step, chains.mala_step(beta, step, rng), sigma)
+        if on_step is not None:
+            on_step()
     return chains, log_w, step
 
 

@@ -26,6 +26,7 @@ LAYERS = {
         "_outlier",
         "_docstrings",
         "_display",
+        "_progress",
         "_scoring",
         "__init__",
     },
