@@ -68,17 +68,28 @@ class AdamState:
 
 
 def batch_objective(
-    theta, X, objective, sigma, alpha, n_corruptions, rng, shape, workspace=None
+    theta,
+    X,
+    objective,
+    sigma,
+    alpha,
+    n_corruptions,
+    rng,
+    shape,
+    workspace=None,
+    weights=None,
 ):
     """Value and flat gradient of the objective on one freshly corrupted batch.
 
     ``shape`` is (n_components, n_features). The units are those the
     objective is optimised in (``dae`` as ``dsm``), as in the L-BFGS path.
     ESM's target is the Parzen posterior mean against *this batch*, so its
-    variance reduction is that of a batch-sized Parzen estimate.
+    variance reduction is that of a batch-sized Parzen estimate. With
+    ``weights`` (the batch rows' sample weights) the mean over the batch is
+    weighted.
     """
     X_noisy = corrupt(X, sigma, n_corruptions, rng)
-    target = objective_target(objective, X, X_noisy, sigma)
+    target = objective_target(objective, X, X_noisy, sigma, weights)
     return flat_objective(
         theta,
         X_noisy,
@@ -88,7 +99,15 @@ def batch_objective(
         alpha=alpha,
         shape=shape,
         workspace=workspace,
+        row_weights=_row_weights(weights, X_noisy, X),
     )
+
+
+def _row_weights(weights, X_noisy, X):
+    """The sample weights of ``X``'s rows, for each of their noisy copies."""
+    if weights is None:
+        return None
+    return np.tile(weights, X_noisy.shape[0] // X.shape[0])
 
 
 def adam_epoch(
@@ -104,11 +123,14 @@ def adam_epoch(
     shuffle,
     rng,
     shape,
+    weights=None,
 ):
     """One pass of Adam over the rows of ``X`` in minibatches; mean batch loss.
 
     Rows are visited in a random order when ``shuffle``; every batch gets
-    fresh noise from ``rng``. ``theta`` (float64) is updated in place.
+    fresh noise from ``rng``. ``theta`` (float64) is updated in place. With
+    ``weights`` (sample weights), each batch's loss is its weighted mean and
+    the epoch's the weighted mean of the batches'.
     """
     n = X.shape[0]
     order = rng.permutation(n) if shuffle else None
@@ -120,7 +142,9 @@ def adam_epoch(
     total = 0.0
     for start in range(0, n, batch_size):
         rows = slice(start, min(start + batch_size, n))
-        batch = X[order[rows]] if shuffle else X[rows]
+        index = order[rows] if shuffle else rows
+        batch = X[index]
+        batch_weights = None if weights is None else weights[index]
         value, grad = batch_objective(
             theta,
             batch,
@@ -131,6 +155,7 @@ def adam_epoch(
             rng,
             shape,
             workspace,
+            batch_weights,
         )
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             raise FloatingPointError(
@@ -138,8 +163,11 @@ def adam_epoch(
                 "learning_rate_init, standardise X or increase alpha."
             )
         optimizer.step(theta, grad)
-        total += value * batch.shape[0]
-    return total / n
+        if weights is None:
+            total += value * batch.shape[0]
+        else:
+            total += value * float(batch_weights.sum())
+    return total / (n if weights is None else float(weights.sum()))
 
 
 @dataclass
@@ -183,12 +211,18 @@ _DECAY = 10.0
 _MAX_DECAYS = 2
 
 
-def _fixed_noise_objective(X, seed, **kwargs):
+def _fixed_noise_objective(X, seed, weights=None, **kwargs):
     """``theta -> objective`` on noise drawn once from ``seed``: a function of
     the parameters alone, whose changes are the model's, not the noise's."""
     X_noisy = corrupt(X, kwargs["sigma"], kwargs.pop("n_corruptions"), seed)
-    target = objective_target(kwargs["objective"], X, X_noisy, kwargs["sigma"])
-    return partial(flat_objective, X_noisy=X_noisy, target=target, **kwargs)
+    target = objective_target(kwargs["objective"], X, X_noisy, kwargs["sigma"], weights)
+    return partial(
+        flat_objective,
+        X_noisy=X_noisy,
+        target=target,
+        row_weights=_row_weights(weights, X_noisy, X),
+        **kwargs,
+    )
 
 
 def run_adam(
@@ -212,6 +246,7 @@ def run_adam(
     loss_units=1.0,
     on_epoch=None,
     on_iterate=None,
+    sample_weight=None,
 ):
     """Epochs of minibatch Adam from ``theta`` until the loss stops improving.
 
@@ -227,8 +262,9 @@ def run_adam(
     the decay lets it settle. Losses are reported, and compared, times
     ``loss_units``. ``on_epoch(epoch, loss, validation)`` is called after
     every epoch (``validation`` is None without early stopping), and
-    ``on_iterate(theta)`` with a copy of that epoch's parameters. ``theta`` is
-    not modified.
+    ``on_iterate(theta)`` with a copy of that epoch's parameters. With
+    ``sample_weight`` every objective, the watched one included, is a
+    weighted mean over rows. ``theta`` is not modified.
 
     Returns
     -------
@@ -255,6 +291,11 @@ def run_adam(
             )
         order = rng.permutation(n_samples)
         X_watched, X_train = X[order[:n_val]], X[order[n_val:]]
+        w_watched, w_train = (
+            (None, None)
+            if sample_weight is None
+            else (sample_weight[order[:n_val]], sample_weight[order[n_val:]])
+        )
         seed = rng.randint(np.iinfo(np.int32).max)
     else:
         # Evenly spaced rows and a seed from their bytes: no draw from rng,
@@ -263,9 +304,11 @@ def run_adam(
             np.linspace(0, n_samples - 1, min(n_samples, _MONITOR_ROWS)).astype(int)
         )
         X_watched = X[rows]
+        w_train = sample_weight
+        w_watched = None if sample_weight is None else sample_weight[rows]
         seed = zlib.crc32(np.ascontiguousarray(X_watched).tobytes())
     watched = _fixed_noise_objective(
-        X_watched, np.random.RandomState(seed), **objective_kwargs
+        X_watched, np.random.RandomState(seed), w_watched, **objective_kwargs
     )
     optimizer = AdamState(theta.size, learning_rate)
     epoch_kwargs = dict(
@@ -273,6 +316,7 @@ def run_adam(
         batch_size=min(batch_size, X_train.shape[0]),
         shuffle=shuffle,
         rng=rng,
+        weights=w_train,
     )
 
     loss_curve, val_curve = [], []

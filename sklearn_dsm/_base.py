@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._adam import AdamState, adam_epoch, run_adam
 from ._inference import FLOAT_DTYPES, _FittedModelMixin
@@ -112,7 +112,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit theta = (W, b, c) on the chosen objective.
 
         Parameters
@@ -121,6 +121,12 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             Training data. float32 data is fitted in float32.
         y : Ignored
             Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights that count rows: every objective becomes a
+            weighted mean over rows, and so do the whitening, the data's
+            spread and ``sigma="auto"`` (whose row count is the weights'
+            sum), ``far_mass_`` and the Parzen target of ``"esm"``. Integer
+            weights fit what repeated rows fit; a zero weight drops the row.
 
         Returns
         -------
@@ -140,6 +146,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         before = dict(vars(self))
         try:
             X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+            X, sample_weight = _weighted_rows(X, sample_weight, "fit")
         except BaseException:
             self._restore(before)  # a call that fails validation changes nothing
             raise
@@ -149,6 +156,8 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         solve = self._fit_adam if self.solver == "adam" else self._fit_lbfgs
         warm = self._warm_start_applies(X)
+        # The fit's sample weights, read by its steps; removed when it ends.
+        self._sample_weight = sample_weight
         try:
             Z = self._fit_coordinates(X, keep=warm)
             sigma = self._resolve_sigma(Z)
@@ -164,6 +173,8 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
                 self._restore(before)
             else:
                 self._forget_fit()
+            self.__dict__.pop("_sample_weight", None)
+            self.__dict__.pop("_progress", None)
             raise
         if warm:
             # As MLPRegressor's loss_curve_ under warm_start: the curves go
@@ -191,6 +202,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             raise
         finally:
             progress = self.__dict__.pop("_progress", None)
+            self.__dict__.pop("_sample_weight", None)
         progress.end()
         return self
 
@@ -250,7 +262,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
                 self.__dict__.pop(name, None)
             return X
         if not keep:
-            mean, whitening, _, log_det = fit_whitening(X)
+            mean, whitening, _, log_det = fit_whitening(X, self._weights())
             self.mean_ = mean.astype(X.dtype)
             self.whitening_ = whitening.astype(X.dtype)
             self.log_det_whitening_ = log_det
@@ -263,7 +275,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         A number is used as given, with a warning when it is far from the
         scale of the data, where the fit cannot be sensible.
         """
-        spread = rms_spread(Z)
+        spread = rms_spread(Z, self._weights())
         if self.sigma == "auto":
             return self._auto_sigma(Z, spread if spread > 0 else 1.0)
         sigma = float(self.sigma)
@@ -302,15 +314,22 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         return self._ADAM_TOL if self.solver == "adam" else self._LBFGS_TOL
 
     def _auto_sigma(self, Z, spread):
-        """sigma="auto" for density: Silverman's bandwidth (see _scaling)."""
-        return silverman_sigma(*Z.shape, spread)
+        """sigma="auto" for density: Silverman's bandwidth (see _scaling);
+        sample weights count rows."""
+        weights = self._weights()
+        n_rows = Z.shape[0] if weights is None else float(weights.sum())
+        return silverman_sigma(n_rows, Z.shape[1], spread)
+
+    def _weights(self):
+        """This fit's sample weights (None: every row counts once)."""
+        return getattr(self, "_sample_weight", None)
 
     def _start_theta(self, X, rng, warm):
         """Flat float64 theta to start from: the fitted one under warm_start,
         else a fresh draw from ``rng``."""
         if warm:
             return pack(*self._theta)
-        return pack(*initial_theta(X, self.n_components, rng))
+        return pack(*initial_theta(X, self.n_components, rng, self._weights()))
 
     def _fit_lbfgs(self, X, sigma, rng, warm, alpha):
         """Full-batch L-BFGS on noisy copies drawn once; returns a Ctrl-C or None.
@@ -324,10 +343,14 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         theta0 = self._start_theta(X, rng, warm)
         objective = OBJECTIVES[self.objective]
         units = objective.units(sigma)
+        weights = self._weights()
         fun = partial(
             flat_objective,
             X_noisy=X_noisy,
-            target=objective.target(X, X_noisy, sigma),
+            target=objective.target(X, X_noisy, sigma, weights),
+            row_weights=None
+            if weights is None
+            else np.tile(weights, X_noisy.shape[0] // X.shape[0]),
             objective=self.objective,
             sigma=sigma,
             alpha=alpha,
@@ -419,6 +442,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             loss_units=OBJECTIVES[self.objective].units(sigma),
             on_epoch=self._printer("epoch") if self.verbose else None,
             on_iterate=steps and steps.step,
+            sample_weight=self._weights(),
         )
 
     def _steps(self, task_name, step_name, X, sigma, alpha, max_steps=None):
@@ -498,7 +522,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
 
     # ------------------------------------------------------ minibatch (Adam)
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """One epoch of minibatch Adam on ``X``, with fresh noise.
 
         The first call initialises the model from ``X``. A fitted model (by
@@ -521,6 +545,8 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             One batch of training rows.
         y : Ignored
             Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the batch's rows, as in :meth:`fit`.
 
         Returns
         -------
@@ -547,6 +573,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             or hasattr(self, "whitening_") != bool(self.whiten)
         )
         X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=first)
+        X, sample_weight = _weighted_rows(X, sample_weight, "partial_fit")
         if first and self.whiten and X.shape[0] < 10 * X.shape[1]:
             warn(
                 f"partial_fit fits the whitening on its first batch, which has "
@@ -554,6 +581,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
                 f"from so few rows whitens badly. Start the stream with at "
                 f"least {10 * X.shape[1]} rows, or set whiten=False."
             )
+        self._sample_weight = sample_weight
         try:
             Z = self._fit_coordinates(X, keep=not first)
             if first or self.sigma != "auto":
@@ -568,13 +596,17 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             if first:
                 self._forget_fit()
             raise
+        finally:
+            self.__dict__.pop("_sample_weight", None)
         return self
 
     def _partial_fit_epoch(self, X, sigma, first):
         if first or not hasattr(self, "_stream"):
             self._stream = check_random_state(self.random_state)
         if first:
-            theta = pack(*initial_theta(X, self.n_components, self._stream))
+            theta = pack(
+                *initial_theta(X, self.n_components, self._stream, self._weights())
+            )
         else:
             theta = pack(*self._theta)
         theta = theta.copy()
@@ -599,6 +631,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             shuffle=self.shuffle,
             rng=self._stream,
             shape=(self.n_components, X.shape[1]),
+            weights=self._weights(),
         )
         n_iter = 1 if first else self.n_iter_ + 1
         curve = ([] if first else self.loss_curve_) + [loss]
@@ -613,3 +646,24 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _weighted_rows(X, sample_weight, method):
+    """``X`` and its checked sample weights, zero-weight rows dropped (a zero
+    weight is a dropped row, exactly: the noise of the others is unchanged).
+    ``None`` stays None."""
+    if sample_weight is None:
+        return X, None
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    keep = sample_weight > 0
+    if keep.sum() < (2 if method == "fit" else 1):
+        raise ValueError(
+            f"{method} needs positive sample_weight on at least "
+            f"{2 if method == 'fit' else 1} rows; got {int(keep.sum())}. Rows "
+            f"of weight 0 are left out: pass weights > 0 for the rows to fit."
+        )
+    if not keep.all():
+        X, sample_weight = X[keep], sample_weight[keep]
+    return X, sample_weight

@@ -34,12 +34,14 @@ def noise_radius(sigma, n_features, quantile=0.999):
     return float(sigma * np.sqrt(chi2.ppf(quantile, n_features)))
 
 
-def reference_radius(X_train, quantile=0.99, max_rows=500):
+def reference_radius(X_train, quantile=0.99, max_rows=500, weights=None):
     """How far new data lands from the training rows: the ``quantile`` of the
     rows' leave-one-out nearest-neighbour distances.
 
     Measured on up to ``max_rows`` evenly spaced rows (no random draw), each
-    against all the others; a row's duplicate counts as its neighbour.
+    against all the others; a row's duplicate counts as its neighbour. With
+    ``weights`` (frequency weights) a row of weight 2 or more has a duplicate,
+    at distance 0, and the quantile is weighted.
     """
     X_train = np.asarray(X_train, dtype=np.float64)
     n = X_train.shape[0]
@@ -49,10 +51,17 @@ def reference_radius(X_train, quantile=0.99, max_rows=500):
     distances, _ = (
         NearestNeighbors(n_neighbors=2).fit(X_train).kneighbors(X_train[rows])
     )
-    return float(np.quantile(distances[:, 1], quantile))
+    nearest = distances[:, 1]
+    if weights is None:
+        return float(np.quantile(nearest, quantile))
+    w = np.asarray(weights, dtype=np.float64)[rows]
+    nearest = np.where(w >= 2, 0.0, nearest)
+    order = np.argsort(nearest, kind="stable")
+    cumulative = np.cumsum(w[order]) / w.sum()
+    return float(nearest[order][np.searchsorted(cumulative, quantile)])
 
 
-def far_mass(points, log_weights, X_train, sigma, quantile=0.999):
+def far_mass(points, log_weights, X_train, sigma, quantile=0.999, sample_weight=None):
     """Share of the model's mass farther from all rows than new data lands.
 
     A point is far when its distance to the nearest training row exceeds both
@@ -71,6 +80,8 @@ def far_mass(points, log_weights, X_train, sigma, quantile=0.999):
         The model's noise level.
     quantile : float, default=0.999
         Defines the noise radius.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        The training rows' weights, for :func:`reference_radius`.
 
     Returns
     -------
@@ -81,7 +92,8 @@ def far_mass(points, log_weights, X_train, sigma, quantile=0.999):
     X_train = np.asarray(X_train, dtype=np.float64)
     _, nearest = pairwise_distances_argmin_min(points, X_train)
     radius = max(
-        noise_radius(sigma, points.shape[1], quantile), reference_radius(X_train)
+        noise_radius(sigma, points.shape[1], quantile),
+        reference_radius(X_train, weights=sample_weight),
     )
     far = nearest > radius
     if log_weights is None:

@@ -436,7 +436,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
             log_w, self.intercept_visible_, self.sigma_
         )
         # The AIS end points, weighted, are draws from the model: reuse them.
-        far = far_mass(chains.X, log_w, X, self.sigma_)
+        far = far_mass(chains.X, log_w, X, self.sigma_, sample_weight=self._weights())
         # All three at once: Ctrl-C above leaves none of them half-set.
         self.log_partition_, self.log_partition_std_, self.far_mass_ = (
             float(log_z),

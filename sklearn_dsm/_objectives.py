@@ -107,9 +107,12 @@ def _subtract_target(Err, target, start, stop):
 
 
 def _squared_error_and_trace(
-    W, b, c, X_noisy, target, trace_weight, chunk_size, workspace=None
+    W, b, c, X_noisy, target, trace_weight, chunk_size, workspace=None, row_weights=None
 ):
     """``mean_rows(|R - T|^2 + trace_weight * sum_i g_i |W_i|^2)`` and its gradient.
+
+    With ``row_weights`` (one non-negative weight per row of ``X_noisy``), the
+    mean is weighted: ``sum_r v_r loss_r / sum_r v_r``.
 
     ``target`` is None (the noisy rows themselves, as ISM needs) or an array whose
     row count divides the number of noisy rows: noisy row ``j`` pairs with target
@@ -155,6 +158,10 @@ def _squared_error_and_trace(
         trace_coef = dtype.type(-0.125 * trace_weight) * row_norms
         g_sum = np.zeros(n_components, dtype=dtype)
 
+    if row_weights is not None:
+        # Weights of mean 1, so that the common factor 2 / n_rows below stays.
+        v = np.asarray(row_weights, dtype=np.float64)
+        v = (v * (n_rows / v.sum())).astype(dtype)
     sq_error = 0.0
     grad_b = np.zeros(n_components, dtype=dtype)
     grad_c = np.zeros(n_features, dtype=dtype)
@@ -174,7 +181,14 @@ def _squared_error_and_trace(
             Err -= Xc
         else:
             _subtract_target(Err, target, start, stop)
-        sq_error += float(np.vdot(Err, Err))
+        if row_weights is None:
+            sq_error += float(np.vdot(Err, Err))
+        else:
+            # A row's weight multiplies its loss, so its residual is
+            # back-propagated times the weight: weight Err once, here.
+            vc = v[start:stop]
+            sq_error += float(vc @ np.einsum("ij,ij->i", Err, Err))
+            Err *= vc[:, None]
         grad_c += ones @ Err
         # Backward. Decoder: dR/dW through s = (1 + T) / 2 gives T^T Err / 2
         # plus colsum(Err) / 2 in every row (added once, after the loop).
@@ -187,9 +201,11 @@ def _squared_error_and_trace(
         np.subtract(1, G, out=G)
         D *= G
         if use_trace:
-            g_sum += ones @ G
+            g_sum += (ones if row_weights is None else vc) @ G
             G *= T
             G *= trace_coef
+            if row_weights is not None:
+                G *= vc[:, None]
             D += G
         np.matmul(D.T, Xc, out=ws.enc if k == 0 else ws.tmp)
         if k:
@@ -223,7 +239,16 @@ def _scaled(value_and_grad, factor, shift=0.0):
 
 
 def dae_objective(
-    W, b, c, X_noisy, X_clean, sigma=None, *, chunk_size=None, workspace=None
+    W,
+    b,
+    c,
+    X_noisy,
+    X_clean,
+    sigma=None,
+    *,
+    chunk_size=None,
+    workspace=None,
+    row_weights=None,
 ):
     """J_DAE: mean squared reconstruction error of the clean rows.
 
@@ -242,6 +267,9 @@ def dae_objective(
     workspace : Workspace, default=None
         Scratch buffers to reuse across evaluations (a fit passes one); made
         afresh when None or when its shapes do not match.
+    row_weights : ndarray of shape (K * n,), default=None
+        Non-negative weight of each noisy row (its clean row's sample
+        weight): the mean over rows becomes a weighted mean.
 
     Returns
     -------
@@ -250,25 +278,52 @@ def dae_objective(
         Gradients with respect to (W, b, c), in the dtype of ``X_noisy``.
     """
     return _squared_error_and_trace(
-        W, b, c, X_noisy, X_clean, 0.0, chunk_size, workspace
+        W, b, c, X_noisy, X_clean, 0.0, chunk_size, workspace, row_weights
     )
 
 
-def dsm_objective(W, b, c, X_noisy, X_clean, sigma, *, chunk_size=None, workspace=None):
+def dsm_objective(
+    W,
+    b,
+    c,
+    X_noisy,
+    X_clean,
+    sigma,
+    *,
+    chunk_size=None,
+    workspace=None,
+    row_weights=None,
+):
     """J_DSM = J_DAE / (2 sigma^4): denoising score matching (Proposition 2).
 
     Same arguments and returns as :func:`dae_objective`.
     """
     return _scaled(
         dae_objective(
-            W, b, c, X_noisy, X_clean, chunk_size=chunk_size, workspace=workspace
+            W,
+            b,
+            c,
+            X_noisy,
+            X_clean,
+            chunk_size=chunk_size,
+            workspace=workspace,
+            row_weights=row_weights,
         ),
         0.5 / sigma**4,
     )
 
 
 def esm_objective(
-    W, b, c, X_noisy, parzen_mean, sigma, *, chunk_size=None, workspace=None
+    W,
+    b,
+    c,
+    X_noisy,
+    parzen_mean,
+    sigma,
+    *,
+    chunk_size=None,
+    workspace=None,
+    row_weights=None,
 ):
     """J_ESM: explicit score matching to the Parzen score of the training set.
 
@@ -278,14 +333,23 @@ def esm_objective(
     """
     return _scaled(
         _squared_error_and_trace(
-            W, b, c, X_noisy, parzen_mean, 0.0, chunk_size, workspace
+            W, b, c, X_noisy, parzen_mean, 0.0, chunk_size, workspace, row_weights
         ),
         0.5 / sigma**4,
     )
 
 
 def ism_objective(
-    W, b, c, X_noisy, target=None, sigma=1.0, *, chunk_size=None, workspace=None
+    W,
+    b,
+    c,
+    X_noisy,
+    target=None,
+    sigma=1.0,
+    *,
+    chunk_size=None,
+    workspace=None,
+    row_weights=None,
 ):
     """J_ISM: Hyvarinen's implicit score matching on the rows of ``X_noisy``.
 
@@ -296,7 +360,7 @@ def ism_objective(
         raise ValueError("ism_objective takes no target; pass target=None.")
     return _scaled(
         _squared_error_and_trace(
-            W, b, c, X_noisy, None, 2.0 * sigma**2, chunk_size, workspace
+            W, b, c, X_noisy, None, 2.0 * sigma**2, chunk_size, workspace, row_weights
         ),
         0.5 / sigma**4,
         shift=-X_noisy.shape[1] / sigma**2,
@@ -304,7 +368,16 @@ def ism_objective(
 
 
 def flat_objective(
-    theta, X_noisy, target, *, objective, sigma, alpha, shape, workspace=None
+    theta,
+    X_noisy,
+    target,
+    *,
+    objective,
+    sigma,
+    alpha,
+    shape,
+    workspace=None,
+    row_weights=None,
 ):
     """The objective as the optimisers see it, L2 penalty included.
 
@@ -317,17 +390,20 @@ def flat_objective(
     function = OBJECTIVES[objective].optimised
     dtype = X_noisy.dtype
     W, b, c = unpack(theta, *shape, dtype)
-    value, (gW, gb, gc) = function(W, b, c, X_noisy, target, sigma, workspace=workspace)
+    value, (gW, gb, gc) = function(
+        W, b, c, X_noisy, target, sigma, workspace=workspace, row_weights=row_weights
+    )
     if alpha:
         value += 0.5 * alpha * float(np.vdot(W, W))
         gW += dtype.type(alpha) * W
     return value, pack(gW, gb, gc)
 
 
-def parzen_posterior_mean(X_query, X_train, sigma, *, chunk_size=None):
+def parzen_posterior_mean(X_query, X_train, sigma, *, chunk_size=None, weights=None):
     """Posterior mean ``m(x~) = sum_i pi_i(x~) x_i`` under the Parzen density.
 
-    ``pi_i(x~) = softmax_i(-|x~ - x_i|^2 / (2 sigma^2))``. The Parzen score is
+    ``pi_i(x~) = softmax_i(-|x~ - x_i|^2 / (2 sigma^2) + log w_i)``, with
+    ``weights`` w (the training rows' sample weights; 1 if None). The Parzen score is
     ``(m(x~) - x~) / sigma^2``. Exact (a max-shifted softmax, in float64 whatever
     the input dtype, after centring both sets on the training mean so the
     expanded distances cancel little), in chunks of query rows so that memory
@@ -337,6 +413,11 @@ def parzen_posterior_mean(X_query, X_train, sigma, *, chunk_size=None):
     Xt = np.asarray(X_train, dtype=np.float64) - center
     half_sq_norms = 0.5 * np.einsum("ij,ij->i", Xt, Xt)
     inv_var = 1.0 / sigma**2
+    if weights is not None:
+        # A weight multiplies a kernel: log w joins the logits (divided by
+        # inv_var, which multiplies them below). Zero weight: -inf, weight 0.
+        with np.errstate(divide="ignore"):
+            half_sq_norms = half_sq_norms - np.log(weights) / inv_var
     n_query = X_query.shape[0]
     if chunk_size is None:
         chunk_size = chunk_n_rows(n_query, 8 * (2 * Xt.shape[0] + X_query.shape[1]))
@@ -382,15 +463,15 @@ def corrupt(X, sigma, n_corruptions, random_state):
     return out
 
 
-def _clean_rows(X, X_noisy, sigma):
+def _clean_rows(X, X_noisy, sigma, weights=None):
     return X
 
 
-def _parzen_target(X, X_noisy, sigma):
-    return parzen_posterior_mean(X_noisy, X, sigma)
+def _parzen_target(X, X_noisy, sigma, weights=None):
+    return parzen_posterior_mean(X_noisy, X, sigma, weights=weights)
 
 
-def _no_target(X, X_noisy, sigma):
+def _no_target(X, X_noisy, sigma, weights=None):
     return None
 
 
@@ -409,8 +490,9 @@ class Objective:
     Attributes
     ----------
     function : callable
-        ``(W, b, c, X_noisy, target, sigma, *, chunk_size, workspace) ->
-        (value, (gW, gb, gc))``: the criterion in its own units.
+        ``(W, b, c, X_noisy, target, sigma, *, chunk_size, workspace,
+        row_weights) -> (value, (gW, gb, gc))``: the criterion in its own
+        units.
     optimised : callable
         The function the optimisers minimise, same signature. ``dae`` is
         optimised as ``dsm``: by Proposition 2 they are one function up to the
@@ -418,8 +500,9 @@ class Objective:
         and stopping decisions, bit for bit) and differ only in the units of
         the reported loss.
     target : callable
-        ``(X, X_noisy, sigma) -> target``: the theta-independent data the
-        criterion compares against, made once per fit (or per batch).
+        ``(X, X_noisy, sigma, weights=None) -> target``: the theta-independent
+        data the criterion compares against, made once per fit (or per batch);
+        ``weights`` are the rows' sample weights.
     units : callable
         ``sigma -> factor`` from the optimised function's units to the
         criterion's own, applied to every reported loss.
@@ -443,10 +526,10 @@ OBJECTIVES = {
 }
 
 
-def objective_target(objective, X, X_noisy, sigma):
+def objective_target(objective, X, X_noisy, sigma, weights=None):
     """The theta-independent data that ``objective`` compares against.
 
     ``dae``/``dsm``: the clean rows; ``esm``: the Parzen posterior mean of every
     noisy row; ``ism``: nothing.
     """
-    return OBJECTIVES[objective].target(X, X_noisy, sigma)
+    return OBJECTIVES[objective].target(X, X_noisy, sigma, weights)

@@ -5,6 +5,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import OutlierMixin
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.stats import _weighted_percentile
 from sklearn.utils.validation import check_is_fitted
 
 from . import _model
@@ -188,9 +189,18 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         return attributes
 
     def _offset(self, Z, theta, sigma):
+        """The ``contamination`` quantile of the training rows' scores,
+        weighted by their sample weights (integer weights: exactly the
+        quantile of the repeated rows')."""
         scores = -_model.energy(Z, *theta, sigma)
         scores += scores.dtype.type(getattr(self, "log_det_whitening_", 0.0))
-        return float(np.percentile(scores, 100.0 * self.contamination))
+        percent = 100.0 * self.contamination
+        weights = self._weights()
+        if weights is None:
+            return float(np.percentile(scores, percent))
+        if np.all(weights == np.round(weights)):
+            return float(np.percentile(np.repeat(scores, weights.astype(int)), percent))
+        return float(_weighted_percentile(scores, weights, percent))
 
     def _set_offset(self, Z):
         # Z is in the model's coordinates: score it as the model sees it.

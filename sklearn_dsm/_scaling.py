@@ -26,7 +26,7 @@ from ._chunking import row_slabs
 _EIGENVALUE_FLOOR = 1e-6
 
 
-def fit_whitening(X):
+def fit_whitening(X, weights=None):
     """ZCA whitening of ``X``: ``z = (x - mean) @ A`` has identity covariance.
 
     ``A = V diag(lambda)^(-1/2) V^T`` from the eigendecomposition of the
@@ -50,14 +50,19 @@ def fit_whitening(X):
         ``log |det A|``, the log-Jacobian of the change of coordinates.
 
     All in float64; the covariance is accumulated a slab of rows at a time.
+    ``weights`` count rows (frequency weights): the weighted mean and the
+    covariance with denominator ``sum(w) - 1``, as for repeated rows.
     """
     n, d = X.shape
-    mean = X.mean(axis=0, dtype=np.float64)
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    total = float(n) if w is None else float(w.sum())
+    mean = X.mean(axis=0, dtype=np.float64) if w is None else w @ X / total
     cov = np.zeros((d, d))
     for start, stop in row_slabs(n, d):
         centred = np.asarray(X[start:stop], dtype=np.float64) - mean
-        cov += centred.T @ centred
-    cov /= max(n - 1, 1)
+        weighted = centred if w is None else centred * w[start:stop, None]
+        cov += weighted.T @ centred
+    cov /= max(total - 1, 1)
     eigenvalues, vectors = np.linalg.eigh(cov)
     mean_eigenvalue = max(float(np.clip(eigenvalues, 0, None).mean()), 0.0)
     if mean_eigenvalue <= 0 or not np.isfinite(mean_eigenvalue):
@@ -72,13 +77,19 @@ def fit_whitening(X):
     return mean, whitening, unwhitening, log_det
 
 
-def rms_spread(X):
+def rms_spread(X, weights=None):
     """Root-mean-square deviation of ``X`` from its mean, per feature.
 
     Accumulated in float64 a slab of rows at a time. 1 for standardised or
-    whitened data; the scale ``sigma`` is measured against.
+    whitened data; the scale ``sigma`` is measured against. With ``weights``,
+    the weighted mean and mean square.
     """
     n, d = X.shape
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)
+        deviation = np.asarray(X, dtype=np.float64) - w @ X / w.sum()
+        sum_sq = float(w @ np.einsum("ij,ij->i", deviation, deviation))
+        return float(np.sqrt(sum_sq / (w.sum() * d)))
     mean = X.mean(axis=0, dtype=np.float64)
     sum_sq = 0.0
     for start, stop in row_slabs(n, d):
@@ -96,5 +107,6 @@ def silverman_sigma(n_samples, n_features, spread=1.0):
     shrinks slowly with ``n`` and grows towards ``spread`` with ``d``: 0.34 for
     700 rows in 2-D, 0.70 for 124 rows in 13-D, 0.86 for 1257 rows in 64-D.
     """
-    n, d = max(int(n_samples), 1), int(n_features)
+    # n may be a sum of sample weights: not rounded.
+    n, d = max(float(n_samples), 1.0), int(n_features)
     return float(spread * (n * (d + 2) / 4.0) ** (-1.0 / (d + 4)))

@@ -43,7 +43,7 @@ def unpack(theta, n_components, n_features, dtype=np.float64):
     return W, b, c
 
 
-def initial_theta(X, n_components, rng):
+def initial_theta(X, n_components, rng, weights=None):
     """Small random W scaled to the data, b = 0, c = the data mean.
 
     W is Glorot-uniform divided by the data's root-mean-square spread, so
@@ -52,9 +52,20 @@ def initial_theta(X, n_components, rng):
     divided by sigma^2, so X and 10 X with sigma and 10 sigma are fitted by
     different members of the family; standardise, or whiten.)
     c = mean(X) centres the model's base Gaussian N(c, sigma^2 I) on the data.
-    Returns float64 (W, b, c); draws from ``rng`` (a RandomState).
+    With ``weights``, the mean and spread are weighted. Returns float64
+    (W, b, c); draws from ``rng`` (a RandomState).
     """
     n_features = X.shape[1]
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)
+        mean = w @ X / w.sum()
+        deviation = X - mean
+        spread = float(
+            np.sqrt(
+                w @ np.einsum("ij,ij->i", deviation, deviation) / (w.sum() * n_features)
+            )
+        )
+        return _initial_from(mean, spread, n_components, n_features, rng)
     mean = X.mean(axis=0, dtype=np.float64)
     # The root-mean-square deviation, accumulated in float64 a slab of rows
     # at a time: a whole float64 (X - mean) ** 2 would be four times the
@@ -64,6 +75,10 @@ def initial_theta(X, n_components, rng):
         deviation = X[start:stop] - mean
         sum_sq += float(np.vdot(deviation, deviation))
     spread = float(np.sqrt(sum_sq / X.size))
+    return _initial_from(mean, spread, n_components, n_features, rng)
+
+
+def _initial_from(mean, spread, n_components, n_features, rng):
     if not np.isfinite(spread) or spread <= 0:
         spread = 1.0
     limit = np.sqrt(6.0 / (n_features + n_components)) / spread
