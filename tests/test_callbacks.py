@@ -9,6 +9,8 @@ import pytest
 from sklearn.callback import ProgressBar
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 from sklearn_dsm import (
     DenoisingAutoencoder,
@@ -170,3 +172,14 @@ def test_set_callbacks_names_the_version_needed_without_sklearn_callback(
     finally:
         monkeypatch.undo()
         importlib.reload(progress)
+
+
+def test_a_progress_bar_set_on_a_pipeline_reaches_its_estimator(moons):
+    pipe = Pipeline(
+        [("scale", StandardScaler()), ("dae", DenoisingAutoencoder(4, random_state=0))]
+    )
+    pipe.set_callbacks(ProgressBar()).fit(moons)
+    plain = DenoisingAutoencoder(4, random_state=0).fit(
+        StandardScaler().fit_transform(moons)
+    )
+    np.testing.assert_array_equal(pipe[-1].components_, plain.components_)
