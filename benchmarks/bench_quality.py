@@ -20,7 +20,7 @@ Every estimator runs with its defaults unless the row says otherwise; the
 "search" rows are the documented searches of doc/quality.rst. Figures are
 means (and standard deviations) over folds and splits.
 
-Run: ``python benchmarks/bench_quality.py`` (about half an hour on 2 cores,
+Run: ``python benchmarks/bench_quality.py`` (30 to 40 minutes on 2 cores,
 most of it the density search; ``--jobs`` picks tables);
 ``--quick`` runs a small slice of every table (CI runs it).
 """
