@@ -7,7 +7,7 @@ The score field of an energy-based model
 matching. The model is a density: ``score_samples`` gives its log-density,
 with ``log Z`` estimated by AIS at the end of ``fit``, and the filled contours
 of :class:`~sklearn_dsm.DensityDisplay` show it. The arrows are
-``score_function``, the gradient of that log-density, times sigma^2. They
+the step ``denoise`` takes, Tweedie's step up that log-density. They
 point up the density, and they are what score matching fits. The white points
 are ``sample`` draws from the model. A :class:`~sklearn_dsm.LossCurveDisplay`
 shows the objective along the fit.
@@ -31,9 +31,10 @@ print(f"mean log-likelihood of the training rows: {ebm.score(X):.3f} nats")
 # %%
 # Density, score and samples
 # --------------------------
-# DensityDisplay draws the log-density on a grid around the data, the
-# arrows sigma^2 Psi(x) (the step ``denoise`` takes: they point up the density,
-# and they are what score matching fits), the data, and draws from ``sample``.
+# DensityDisplay draws the density on a grid around the data, the step
+# ``denoise`` takes as arrows (sigma^2 Psi(x), times the data's covariance as
+# the model is whitened: they point up the density, and score matching fits
+# them), the data, and draws from ``sample``.
 fig, ax = plt.subplots(figsize=(7, 5.5))
 DensityDisplay.from_estimator(
     ebm,
@@ -48,7 +49,7 @@ DensityDisplay.from_estimator(
 )
 ax.set_xlabel("x1 (standardised)")
 ax.set_ylabel("x2 (standardised)")
-ax.set_title("ScoreMatchingEBM on two moons: density, sigma^2 x score, samples")
+ax.set_title("ScoreMatchingEBM on two moons: density, denoising steps, samples")
 fig.tight_layout()
 # Saved next to this script when run directly; the gallery keeps its own.
 if "__file__" in globals():

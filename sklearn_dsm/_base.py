@@ -156,8 +156,21 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         solve = self._fit_adam if self.solver == "adam" else self._fit_lbfgs
         warm = self._warm_start_applies(X)
-        # The fit's sample weights, read by its steps; removed when it ends.
+        # The fit's sample weights, read by its steps; they and the progress
+        # report are removed however the fit ends (Ctrl-C included), and the
+        # report's root task is ended then.
         self._sample_weight = sample_weight
+        try:
+            self._fit_solve_and_finish(X, before, rng, solve, warm)
+        finally:
+            self.__dict__.pop("_sample_weight", None)
+            progress = self.__dict__.pop("_progress", None)
+            if progress is not None:
+                progress.end()
+        return self
+
+    def _fit_solve_and_finish(self, X, before, rng, solve, warm):
+        """The body of ``fit`` after validation: solve, then ``_after_fit``."""
         try:
             Z = self._fit_coordinates(X, keep=warm)
             sigma = self._resolve_sigma(Z)
@@ -169,12 +182,13 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             # set this fit's n_features_in_ beside any previous fit's theta.
             # A warm start keeps the model it was continuing, which is whole;
             # any other fit leaves the estimator unfitted.
+            progress = self.__dict__.pop("_progress", None)
             if warm:
                 self._restore(before)
             else:
                 self._forget_fit()
-            self.__dict__.pop("_sample_weight", None)
-            self.__dict__.pop("_progress", None)
+            if progress is not None:
+                self._progress = progress  # ended by fit's finally
             raise
         if warm:
             # As MLPRegressor's loss_curve_ under warm_start: the curves go
@@ -200,11 +214,6 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         except BaseException:
             self._forget_fit()
             raise
-        finally:
-            progress = self.__dict__.pop("_progress", None)
-            self.__dict__.pop("_sample_weight", None)
-        progress.end()
-        return self
 
     def _restore(self, state):
         """Put back the estimator's state as it was before a failed call
@@ -457,7 +466,10 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
 
         def complete(attributes):
             attributes.update(sigma_=float(sigma), alpha_=float(alpha))
-            return self._rebuilt(attributes, X)
+            attributes = self._rebuilt(attributes, X)
+            # The copy must not report into, or weigh like, this fit.
+            attributes.update(_progress=None, _sample_weight=None)
+            return attributes
 
         return progress.steps(
             task_name,
@@ -572,8 +584,13 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             or self.components_.shape[0] != self.n_components
             or hasattr(self, "whitening_") != bool(self.whiten)
         )
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=first)
-        X, sample_weight = _weighted_rows(X, sample_weight, "partial_fit")
+        before = dict(vars(self))
+        try:
+            X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=first)
+            X, sample_weight = _weighted_rows(X, sample_weight, "partial_fit")
+        except BaseException:
+            self._restore(before)  # a call that fails validation changes nothing
+            raise
         if first and self.whiten and X.shape[0] < 10 * X.shape[1]:
             warn(
                 f"partial_fit fits the whitening on its first batch, which has "

@@ -39,8 +39,9 @@ class DensityDisplay:
         :class:`ScoreMatchingEBM`, ``-E(x)`` (up to the constant ``log Z``)
         for the other estimators.
     arrows : tuple of 4 ndarrays or None, default=None
-        ``(x0, x1, u0, u1)``: points and the step ``sigma^2 Psi(x)`` there,
-        the move ``denoise`` makes from them.
+        ``(x0, x1, u0, u1)``: points and the step ``denoise`` takes from
+        them, ``sigma^2 Psi(x)`` (times the data's covariance when the model
+        is whitened).
     samples : ndarray of shape (n_samples, 2) or None, default=None
         Draws from the model.
     X : ndarray of shape (n_rows, 2) or None, default=None
@@ -120,7 +121,8 @@ class DensityDisplay:
         estimator : fitted estimator
             :class:`DenoisingAutoencoder`, :class:`ScoreMatchingEBM`,
             :class:`ScoreMatchingOutlierDetector`, or any fitted estimator
-            with ``score_samples`` on 2 features.
+            with ``score_samples`` on 2 features (then contours only: the
+            arrows and the draws need a model of this package).
         X : array-like of shape (n_rows, 2)
             The data: it sets the plotted region and is drawn as points.
         grid_resolution : int, default=100
@@ -128,7 +130,7 @@ class DensityDisplay:
         eps : float, default=0.5
             Margin added around the data's range, in the units of ``X``.
         n_arrows : int, default=20
-            Arrows along each axis (0: none); needs ``score_function``.
+            Arrows along each axis (0: none): the step ``denoise`` takes.
         n_samples : int, default=0
             Draws from ``estimator.sample`` to show (0: none).
         random_state : int, RandomState instance or None, default=None
@@ -169,16 +171,19 @@ class DensityDisplay:
         grid = np.column_stack([xx0.ravel(), xx1.ravel()])
         log_density = np.asarray(estimator.score_samples(grid)).reshape(xx0.shape)
         arrows = None
-        if n_arrows:
+        # Arrows and draws need a model of this package (denoise, sample);
+        # any other density (GaussianMixture, KernelDensity) gets contours.
+        if n_arrows and hasattr(estimator, "denoise"):
             a0, a1 = np.meshgrid(
                 np.linspace(lo[0], hi[0], n_arrows), np.linspace(lo[1], hi[1], n_arrows)
             )
             at = np.column_stack([a0.ravel(), a1.ravel()])
-            # sigma^2 Psi(x): the step denoise takes, in the units of X.
-            step = estimator.sigma_**2 * estimator.score_function(at)
+            # The step denoise takes, in the units of X: sigma^2 Psi(x), times
+            # the data's covariance for a whitened model (Tweedie's step).
+            step = estimator.denoise(at) - at
             arrows = (at[:, 0], at[:, 1], step[:, 0], step[:, 1])
         samples = None
-        if n_samples:
+        if n_samples and hasattr(estimator, "denoise"):
             samples = estimator.sample(n_samples, random_state=random_state)
         display = cls(
             xx0=xx0,

@@ -403,6 +403,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
                     learning_rate=self.mle_learning_rate,
                     random_state=rng,
                     on_step=steps and steps.step,
+                    sample_weight=self._weights(),
                 )
             finally:
                 if steps:

@@ -64,6 +64,7 @@ def refine_by_likelihood(
     n_mala=5,
     random_state=None,
     on_step=None,
+    sample_weight=None,
 ):
     """Adam ascent on the mean log-likelihood minus ``alpha |W|^2 / 2``.
 
@@ -72,7 +73,9 @@ def refine_by_likelihood(
     one Adam step, decayed linearly to zero over the run, with the data average
     over a minibatch of ``batch_size`` rows.
     Runs in float64; returns new (W, b, c). ``on_step(theta)`` is called
-    after each step with a copy of the flat parameters.
+    after each step with a copy of the flat parameters. With
+    ``sample_weight``, minibatch rows are drawn with probability proportional
+    to their weights, so the data average is the weighted one.
     """
     rng = check_random_state(random_state)
     n_components, n_features = np.shape(W)
@@ -81,13 +84,20 @@ def refine_by_likelihood(
     X = np.asarray(X, dtype=np.float64)
     chains_X = sample_model(*params, sigma, n_chains, random_state=rng)
     optimizer = AdamState(theta.size, learning_rate)
+    if sample_weight is not None:
+        probabilities = np.asarray(sample_weight, dtype=np.float64)
+        probabilities = probabilities / probabilities.sum()
     step = 0.3 * sigma
     for t in range(1, n_steps + 1):
         chains = _Chains(*params, sigma, chains_X)
         for _ in range(n_mala):
             step = _adapt(step, chains.mala_step(1.0, step, rng), sigma)
         chains_X = chains.X
-        batch = X[rng.randint(X.shape[0], size=min(batch_size, X.shape[0]))]
+        size = min(batch_size, X.shape[0])
+        if sample_weight is None:
+            batch = X[rng.randint(X.shape[0], size=size)]
+        else:
+            batch = X[rng.choice(X.shape[0], size=size, p=probabilities)]
         grad_W, grad_b, grad_c = log_likelihood_gradient(
             *params, sigma, batch, chains_X
         )

@@ -5,7 +5,6 @@ from numbers import Real
 import numpy as np
 from sklearn.base import OutlierMixin
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.stats import _weighted_percentile
 from sklearn.utils.validation import check_is_fitted
 
 from . import _model
@@ -198,9 +197,7 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         weights = self._weights()
         if weights is None:
             return float(np.percentile(scores, percent))
-        if np.all(weights == np.round(weights)):
-            return float(np.percentile(np.repeat(scores, weights.astype(int)), percent))
-        return float(_weighted_percentile(scores, weights, percent))
+        return _weighted_linear_percentile(scores, weights, percent)
 
     def _set_offset(self, Z):
         # Z is in the model's coordinates: score it as the model sees it.
@@ -258,3 +255,22 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")
+
+
+def _weighted_linear_percentile(values, weights, percent):
+    """``np.percentile(np.repeat(values, weights), percent)`` (linear
+    interpolation) without repeating anything: the weights count rows, and
+    need not be integers. Weights of 1 give ``np.percentile`` itself."""
+    order = np.argsort(values, kind="stable")
+    sorted_values = np.asarray(values, dtype=np.float64)[order]
+    cumulative = np.cumsum(np.asarray(weights, dtype=np.float64)[order])
+    position = max(cumulative[-1] - 1.0, 0.0) * percent / 100.0
+    low = np.floor(position)
+
+    def value_at(k):
+        # The row at (0-based) position k of the repeated, sorted rows.
+        j = np.searchsorted(cumulative, k, side="right")
+        return sorted_values[min(j, len(sorted_values) - 1)]
+
+    below = value_at(low)
+    return float(below + (position - low) * (value_at(low + 1) - below))

@@ -132,9 +132,12 @@ def test_adam_epochs_ais_temperatures_and_likelihood_steps_are_tasks(moons, smal
     ]
     assert len(rec.leaves("temperature")) == 20 + 1
     assert len(rec.leaves("step")) == 3 + 1
-    # A copy from the middle of the fit is a density: log Z on first use.
+    # A copy from the middle of the fit is a density: log Z on first use,
+    # which reports nothing into the finished fit's tasks.
     middle = rec.leaves("iteration")[2][1]
+    n_events = len(rec.events)
     assert np.all(np.isfinite(middle.score_samples(moons[:5])))
+    assert len(rec.events) == n_events
 
 
 def test_outlier_detector_copies_can_predict(moons):
@@ -183,3 +186,28 @@ def test_a_progress_bar_set_on_a_pipeline_reaches_its_estimator(moons):
         StandardScaler().fit_transform(moons)
     )
     np.testing.assert_array_equal(pipe[-1].components_, plain.components_)
+
+
+def test_an_interrupted_fit_ends_its_tasks_and_leaves_no_fit_state(moons, monkeypatch):
+    import sklearn_dsm._base as base
+
+    calls = []
+    original = base.flat_objective
+
+    def interrupting(*args, **kwargs):
+        calls.append(None)
+        if len(calls) == 15:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(base, "flat_objective", interrupting)
+    recorder = Recorder()
+    recorder.fitted = []
+    est = DenoisingAutoencoder(4, sigma=0.3, random_state=0).set_callbacks(recorder)
+    with pytest.raises(KeyboardInterrupt), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(moons, sample_weight=np.ones(len(moons)))
+    assert not {"_progress", "_sample_weight"} & set(vars(est))
+    ends = [name for kind, name, _ in recorder.events if kind == "end"]
+    assert ends[-2:] == ["lbfgs", "fit"]
+    assert recorder.events[-1][0] == "teardown"

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.mixture import GaussianMixture
 
 from sklearn_dsm import (
     DenoisingAutoencoder,
@@ -38,18 +39,42 @@ def test_density_display_draws_the_model_s_log_density_score_and_draws(ebm, moon
     # The grid covers the data with the margin eps on every side.
     assert d.xx0.min() == pytest.approx(moons[:, 0].min() - 0.5)
     assert d.xx1.max() == pytest.approx(moons[:, 1].max() + 0.5)
-    # The arrows are the denoising step sigma^2 Psi(x) at their feet.
+    # The arrows are the step denoise takes from their feet.
     x0, x1, u0, u1 = d.arrows
     at = np.column_stack([x0, x1])
-    np.testing.assert_allclose(
-        np.column_stack([u0, u1]), ebm.sigma_**2 * ebm.score_function(at)
-    )
+    np.testing.assert_allclose(np.column_stack([u0, u1]), ebm.denoise(at) - at)
     np.testing.assert_allclose(d.quiver_.U, u0)
     np.testing.assert_array_equal(d.samples, ebm.sample(7, random_state=0))
     assert d.samples_.get_offsets().shape == (7, 2)
     assert d.data_.get_offsets().shape == moons.shape
     assert d.ax_.figure is d.figure_
     assert d.ax_.get_title() == "ScoreMatchingEBM"
+
+
+def test_density_display_arrows_of_a_whitened_model_are_tweedie_s_step(moons):
+    """Whitened, denoise's step is sigma^2 Psi(x) times the data's covariance,
+    not sigma^2 Psi(x): on stretched data the two differ, and the arrows are
+    the former."""
+    X = moons * np.array([1.0, 3.0])
+    ebm = ScoreMatchingEBM(n_components=8, n_ais_steps=100, random_state=0).fit(X)
+    d = DensityDisplay.from_estimator(ebm, X, grid_resolution=5, n_arrows=4)
+    at = np.column_stack(d.arrows[:2])
+    step = np.column_stack(d.arrows[2:])
+    np.testing.assert_allclose(step, ebm.denoise(at) - at)
+    naive = ebm.sigma_**2 * ebm.score_function(at)
+    assert np.linalg.norm(step - naive) > 0.1 * np.linalg.norm(step)
+
+
+def test_density_display_draws_any_density_as_contours(moons):
+    gmm = GaussianMixture(2, random_state=0).fit(moons)
+    d = DensityDisplay.from_estimator(gmm, moons, grid_resolution=8, n_samples=5)
+    grid = np.column_stack([d.xx0.ravel(), d.xx1.ravel()])
+    np.testing.assert_allclose(d.log_density.ravel(), gmm.score_samples(grid))
+    assert (
+        d.arrows is None
+        and d.samples is None
+        and d.ax_.get_title() == "GaussianMixture"
+    )
 
 
 def test_density_display_plots_on_given_axes_and_without_extras(ebm, moons):

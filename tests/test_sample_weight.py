@@ -208,3 +208,89 @@ def test_metadata_routing_reaches_the_estimator_in_a_pipeline_and_a_search(moons
         )
         _fit(search, moons, sample_weight=weights)
         assert search.best_params_["sigma"] in (0.2, 0.4)
+
+
+def test_a_partial_fit_refused_for_its_weights_changes_nothing(moons):
+    dae = DenoisingAutoencoder(4, sigma=0.3, random_state=0).fit(moons)
+    before = {k: v for k, v in vars(dae).items()}
+    dae.set_params(n_components=6)  # the next call would re-initialise
+    with pytest.raises(ValueError, match="sample_weight"):
+        dae.partial_fit(np.c_[moons, moons[:, :1]][:5], sample_weight=np.ones(4))
+    assert dae.n_features_in_ == 2
+    np.testing.assert_array_equal(dae.components_, before["components_"])
+
+
+def test_the_detector_s_weighted_quantile_is_the_repeated_rows_quantile():
+    from sklearn_dsm._outlier import _weighted_linear_percentile
+
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=40)
+    weights = rng.randint(1, 5, size=40)
+    for percent in (0.0, 3.0, 10.0, 50.0, 97.5, 100.0):
+        expected = np.percentile(np.repeat(values, weights), percent)
+        got = _weighted_linear_percentile(values, weights, percent)
+        assert got == pytest.approx(expected, rel=1e-12), percent
+        ones = _weighted_linear_percentile(values, np.ones(40), percent)
+        assert ones == pytest.approx(np.percentile(values, percent), rel=1e-12)
+    # Huge weights repeat nothing: no memory beyond the rows themselves.
+    assert np.isfinite(_weighted_linear_percentile(values, np.full(40, 1e12), 10.0))
+
+
+def test_likelihood_refinement_draws_rows_by_their_weights(monkeypatch):
+    from sklearn_dsm import _mle
+
+    seen = []
+    original = _mle.log_likelihood_gradient
+
+    def spy(W, b, c, sigma, batch, chains):
+        seen.append(batch.copy())
+        return original(W, b, c, sigma, batch, chains)
+
+    monkeypatch.setattr(_mle, "log_likelihood_gradient", spy)
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(-2, 0.3, size=(50, 1)), rng.normal(2, 0.3, size=(50, 1))]
+    W, b, c = 0.1 * rng.normal(size=(3, 1)), np.zeros(3), np.zeros(1)
+    weights = np.r_[np.full(50, 1.0), np.full(50, 9.0)]  # the right half: 90%
+    _mle.refine_by_likelihood(
+        W,
+        b,
+        c,
+        0.5,
+        X,
+        n_steps=20,
+        n_chains=20,
+        batch_size=50,
+        sample_weight=weights,
+        random_state=0,
+    )
+    share = np.mean(np.concatenate(seen) > 0)
+    assert 0.85 < share < 0.95  # 1000 draws: 0.90 +/- 0.01
+
+
+@pytest.mark.parametrize("how", ["adam", "partial_fit"])
+def test_adam_with_integer_weights_is_adam_on_repeated_rows(moons, how):
+    """Full batches and no noise: the weighted epochs are the repeated rows'
+    epochs (a minibatch's weighted mean is the repeated batch's mean)."""
+    weights = np.random.RandomState(0).randint(1, 4, size=len(moons))
+    params = dict(
+        n_components=5,
+        objective="ism",
+        n_corruptions=0,
+        sigma=0.3,
+        solver="adam",
+        batch_size=10_000,
+        max_iter=5,
+        tol=0.0,
+        random_state=0,
+    )
+    repeated = np.repeat(moons, weights, 0)
+    if how == "adam":
+        a = _fit(DenoisingAutoencoder(**params), moons, sample_weight=weights)
+        b = _fit(DenoisingAutoencoder(**params), repeated)
+    else:
+        a, b = DenoisingAutoencoder(**params), DenoisingAutoencoder(**params)
+        for _ in range(3):
+            a.partial_fit(moons, sample_weight=weights)
+            b.partial_fit(repeated)
+    np.testing.assert_allclose(a.components_, b.components_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-9)
