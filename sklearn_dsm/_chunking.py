@@ -7,6 +7,7 @@ measuring the data's spread are made a slab of rows at a time
 (:func:`row_slabs`).
 """
 
+import numpy as np
 from sklearn import get_config
 
 # Bytes of float64 temporaries made at a time by the noise and the
@@ -35,3 +36,21 @@ def row_slabs(n_rows, n_features):
     step = max(1, NOISE_SLAB_BYTES // (8 * max(n_features, 1)))
     for start in range(0, n_rows, step):
         yield start, min(start + step, n_rows)
+
+
+def weighted_mean_and_spread(X, weights):
+    """The ``weights``-weighted mean of the rows of ``X`` (float64), and the
+    weighted root-mean-square deviation from it per feature, a slab of rows at
+    a time: no float64 copy of a float32 ``X`` is made."""
+    n, d = X.shape
+    w = np.asarray(weights, dtype=np.float64)
+    total = float(w.sum())
+    mean = np.zeros(d)
+    for start, stop in row_slabs(n, d):
+        mean += w[start:stop] @ np.asarray(X[start:stop], dtype=np.float64)
+    mean /= total
+    sum_sq = 0.0
+    for start, stop in row_slabs(n, d):
+        deviation = np.asarray(X[start:stop], dtype=np.float64) - mean
+        sum_sq += float(w[start:stop] @ np.einsum("ij,ij->i", deviation, deviation))
+    return mean, float(np.sqrt(sum_sq / (total * d)))

@@ -15,6 +15,19 @@ from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_array, check_is_fitted
 
 
+def _named(rows, estimator):
+    """Grid rows with the estimator's feature names, when it was fitted on a
+    DataFrame (as scikit-learn's displays do), so that no warning fires."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        return rows
+    try:
+        import pandas as pd
+    except ImportError:  # without pandas, draw anyway (scikit-learn warns)
+        return rows
+    return pd.DataFrame(rows, columns=names)
+
+
 def _axes(ax):
     import matplotlib.pyplot as plt
 
@@ -169,7 +182,9 @@ class DensityDisplay:
             np.linspace(lo[1], hi[1], grid_resolution),
         )
         grid = np.column_stack([xx0.ravel(), xx1.ravel()])
-        log_density = np.asarray(estimator.score_samples(grid)).reshape(xx0.shape)
+        log_density = np.asarray(
+            estimator.score_samples(_named(grid, estimator))
+        ).reshape(xx0.shape)
         arrows = None
         # Arrows and draws need a model of this package (denoise, sample);
         # any other density (GaussianMixture, KernelDensity) gets contours.
@@ -180,7 +195,7 @@ class DensityDisplay:
             at = np.column_stack([a0.ravel(), a1.ravel()])
             # The step denoise takes, in the units of X: sigma^2 Psi(x), times
             # the data's covariance for a whitened model (Tweedie's step).
-            step = estimator.denoise(at) - at
+            step = estimator.denoise(_named(at, estimator)) - at
             arrows = (at[:, 0], at[:, 1], step[:, 0], step[:, 1])
         samples = None
         if n_samples and hasattr(estimator, "denoise"):
@@ -224,7 +239,12 @@ class DensityDisplay:
         ax = _axes(ax)
         values, label = self.log_density, "score_samples"
         if density:
-            values, label = np.exp(values), "exp(score_samples)"
+            top = float(np.max(values))
+            if top < 700:  # exp stays finite
+                values, label = np.exp(values), "exp(score_samples)"
+            else:  # an unnormalised model far above 1: its shape, scaled
+                values = np.exp(values - top)
+                label = f"exp(score_samples - {top:.4g})"
         self.surface_ = ax.contourf(
             self.xx0, self.xx1, values, levels=levels, cmap=cmap
         )
@@ -477,7 +497,11 @@ class LossCurveDisplay:
         """
         check_matplotlib_support("LossCurveDisplay.from_estimator")
         check_is_fitted(estimator, "loss_curve_")
-        adam = getattr(estimator, "solver", None) == "adam"
+        # Adam's steps, and partial_fit's (which leaves an Adam state), are
+        # epochs.
+        adam = getattr(estimator, "solver", None) == "adam" or hasattr(
+            estimator, "_optimizer"
+        )
         display = cls(
             loss_curve=list(estimator.loss_curve_),
             validation_loss_curve=getattr(estimator, "validation_loss_curve_", None),

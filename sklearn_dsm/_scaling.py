@@ -18,7 +18,7 @@ kernel density estimation, Silverman's rule of thumb for ``d`` dimensions.
 
 import numpy as np
 
-from ._chunking import row_slabs
+from ._chunking import row_slabs, weighted_mean_and_spread
 
 # Eigenvalues of the covariance below this fraction of their mean are
 # directions the training rows never varied in (constant or collinear
@@ -56,7 +56,11 @@ def fit_whitening(X, weights=None):
     n, d = X.shape
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
     total = float(n) if w is None else float(w.sum())
-    mean = X.mean(axis=0, dtype=np.float64) if w is None else w @ X / total
+    mean = (
+        X.mean(axis=0, dtype=np.float64)
+        if w is None
+        else weighted_mean_and_spread(X, w)[0]
+    )
     cov = np.zeros((d, d))
     for start, stop in row_slabs(n, d):
         centred = np.asarray(X[start:stop], dtype=np.float64) - mean
@@ -86,10 +90,7 @@ def rms_spread(X, weights=None):
     """
     n, d = X.shape
     if weights is not None:
-        w = np.asarray(weights, dtype=np.float64)
-        deviation = np.asarray(X, dtype=np.float64) - w @ X / w.sum()
-        sum_sq = float(w @ np.einsum("ij,ij->i", deviation, deviation))
-        return float(np.sqrt(sum_sq / (w.sum() * d)))
+        return weighted_mean_and_spread(X, weights)[1]
     mean = X.mean(axis=0, dtype=np.float64)
     sum_sq = 0.0
     for start, stop in row_slabs(n, d):

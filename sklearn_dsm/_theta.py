@@ -7,7 +7,7 @@ goes through :func:`pack` and :func:`unpack`, whose round trip is tested.
 
 import numpy as np
 
-from ._chunking import row_slabs
+from ._chunking import row_slabs, weighted_mean_and_spread
 
 
 def n_params(n_components, n_features):
@@ -57,14 +57,7 @@ def initial_theta(X, n_components, rng, weights=None):
     """
     n_features = X.shape[1]
     if weights is not None:
-        w = np.asarray(weights, dtype=np.float64)
-        mean = w @ X / w.sum()
-        deviation = X - mean
-        spread = float(
-            np.sqrt(
-                w @ np.einsum("ij,ij->i", deviation, deviation) / (w.sum() * n_features)
-            )
-        )
+        mean, spread = weighted_mean_and_spread(X, weights)
         return _initial_from(mean, spread, n_components, n_features, rng)
     mean = X.mean(axis=0, dtype=np.float64)
     # The root-mean-square deviation, accumulated in float64 a slab of rows

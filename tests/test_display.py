@@ -152,3 +152,31 @@ def test_loss_curve_display_draws_both_curves(moons, adam_dae):
     np.testing.assert_array_equal(d.lines_[1].get_ydata(), adam.validation_loss_curve_)
     with pytest.raises(NotFittedError):
         LossCurveDisplay.from_estimator(DenoisingAutoencoder())
+
+
+def test_displays_of_a_model_fitted_on_a_dataframe_do_not_warn(moons):
+    import warnings
+
+    import pandas as pd
+
+    frame = pd.DataFrame(moons, columns=["a", "b"])
+    dae = DenoisingAutoencoder(4, random_state=0).fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        DensityDisplay.from_estimator(dae, moons, grid_resolution=6, n_arrows=3)
+
+
+def test_density_true_stays_finite_for_an_unnormalised_model_far_above_one():
+    grid = np.meshgrid(np.arange(3.0), np.arange(3.0))
+    log_density = 1000.0 + np.arange(9.0).reshape(3, 3)  # exp overflows
+    d = DensityDisplay(xx0=grid[0], xx1=grid[1], log_density=log_density)
+    levels = d.plot(density=True, colorbar=False).surface_.levels
+    assert np.all(np.isfinite(levels)) and levels.max() >= 1.0
+
+
+def test_loss_curve_after_partial_fit_counts_epochs(moons):
+    dae = DenoisingAutoencoder(4, sigma=0.3, random_state=0)
+    for _ in range(3):
+        dae.partial_fit(moons)
+    d = LossCurveDisplay.from_estimator(dae)
+    assert d.ax_.get_xlabel() == "epoch" and len(d.lines_[0].get_xdata()) == 3

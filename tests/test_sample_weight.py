@@ -294,3 +294,17 @@ def test_adam_with_integer_weights_is_adam_on_repeated_rows(moons, how):
             b.partial_fit(repeated)
     np.testing.assert_allclose(a.components_, b.components_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-9)
+
+
+def test_weighted_mean_and_spread_in_slabs_are_the_repeated_rows(monkeypatch):
+    from sklearn_dsm import _chunking
+    from sklearn_dsm._scaling import rms_spread
+
+    monkeypatch.setattr(_chunking, "NOISE_SLAB_BYTES", 8 * 3 * 7)  # 7-row slabs
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(50, 3)).astype(np.float32)
+    weights = rng.randint(1, 4, size=50)
+    mean, spread = _chunking.weighted_mean_and_spread(X, weights)
+    repeated = np.repeat(X.astype(np.float64), weights, 0)
+    np.testing.assert_allclose(mean, repeated.mean(0), rtol=1e-12)
+    assert spread == pytest.approx(rms_spread(repeated), rel=1e-12)
