@@ -16,7 +16,13 @@ from functools import partial
 
 import numpy as np
 
-from ._objectives import Workspace, corrupt, flat_objective, objective_target
+from ._objectives import (
+    Workspace,
+    corrupt,
+    flat_objective,
+    objective_target,
+    row_weights,
+)
 
 
 class AdamState:
@@ -99,15 +105,8 @@ def batch_objective(
         alpha=alpha,
         shape=shape,
         workspace=workspace,
-        row_weights=_row_weights(weights, X_noisy, X),
+        row_weights=row_weights(weights, X_noisy, X),
     )
-
-
-def _row_weights(weights, X_noisy, X):
-    """The sample weights of ``X``'s rows, for each of their noisy copies."""
-    if weights is None:
-        return None
-    return np.tile(weights, X_noisy.shape[0] // X.shape[0])
 
 
 def adam_epoch(
@@ -220,7 +219,7 @@ def _fixed_noise_objective(X, seed, weights=None, **kwargs):
         flat_objective,
         X_noisy=X_noisy,
         target=target,
-        row_weights=_row_weights(weights, X_noisy, X),
+        row_weights=row_weights(weights, X_noisy, X),
         **kwargs,
     )
 

@@ -21,7 +21,13 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from ._adam import AdamState, adam_epoch, run_adam
 from ._inference import FLOAT_DTYPES, _FittedModelMixin
 from ._lbfgs import run_lbfgs
-from ._objectives import OBJECTIVES, Workspace, corrupt, flat_objective
+from ._objectives import (
+    OBJECTIVES,
+    Workspace,
+    corrupt,
+    flat_objective,
+    row_weights,
+)
 from ._progress import CallbackSupportMixin, FitProgress
 from ._scaling import fit_whitening, rms_spread, silverman_sigma
 from ._theta import initial_theta, pack, unpack
@@ -35,8 +41,15 @@ _COORDINATES = ("mean_", "whitening_", "log_det_whitening_")
 _SIGMA_RANGE = (1e-2, 10.0)
 
 
-# Set by scikit-learn's callback machinery during fit and removed by it after.
-_CALLBACK_STATE = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+# State that lives for one call only: scikit-learn's callback machinery's
+# (removed by it after fit) and fit's own weights and progress report
+# (removed by fit's finally). A failed call's restore keeps it for them.
+_CALL_STATE = (
+    "_callback_fit_ctx",
+    "_skl_callbacks_to_teardown",
+    "_sample_weight",
+    "_progress",
+)
 
 
 class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
@@ -182,13 +195,10 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             # set this fit's n_features_in_ beside any previous fit's theta.
             # A warm start keeps the model it was continuing, which is whole;
             # any other fit leaves the estimator unfitted.
-            progress = self.__dict__.pop("_progress", None)
             if warm:
                 self._restore(before)
             else:
                 self._forget_fit()
-            if progress is not None:
-                self._progress = progress  # ended by fit's finally
             raise
         if warm:
             # As MLPRegressor's loss_curve_ under warm_start: the curves go
@@ -217,8 +227,8 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
 
     def _restore(self, state):
         """Put back the estimator's state as it was before a failed call
-        (scikit-learn's callback bookkeeping stays, for its teardown)."""
-        kept = {k: v for k, v in vars(self).items() if k in _CALLBACK_STATE}
+        (the call's own state stays, for whoever removes it)."""
+        kept = {k: v for k, v in vars(self).items() if k in _CALL_STATE}
         self.__dict__.clear()
         self.__dict__.update(state)
         self.__dict__.update(kept)
@@ -357,9 +367,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             flat_objective,
             X_noisy=X_noisy,
             target=objective.target(X, X_noisy, sigma, weights),
-            row_weights=None
-            if weights is None
-            else np.tile(weights, X_noisy.shape[0] // X.shape[0]),
+            row_weights=row_weights(weights, X_noisy, X),
             objective=self.objective,
             sigma=sigma,
             alpha=alpha,

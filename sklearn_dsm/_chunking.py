@@ -38,19 +38,34 @@ def row_slabs(n_rows, n_features):
         yield start, min(start + step, n_rows)
 
 
-def weighted_mean_and_spread(X, weights):
-    """The ``weights``-weighted mean of the rows of ``X`` (float64), and the
-    weighted root-mean-square deviation from it per feature, a slab of rows at
-    a time: no float64 copy of a float32 ``X`` is made."""
+def row_mean(X, weights=None):
+    """The (``weights``-weighted) mean of the rows of ``X``, in float64,
+    accumulated a slab of rows at a time when weighted."""
+    if weights is None:
+        return X.mean(axis=0, dtype=np.float64)
     n, d = X.shape
     w = np.asarray(weights, dtype=np.float64)
-    total = float(w.sum())
     mean = np.zeros(d)
     for start, stop in row_slabs(n, d):
         mean += w[start:stop] @ np.asarray(X[start:stop], dtype=np.float64)
-    mean /= total
+    return mean / w.sum()
+
+
+def mean_and_spread(X, weights=None):
+    """The (weighted) mean of the rows of ``X`` and the root-mean-square
+    deviation from it per feature, both in float64, a slab of rows at a time:
+    a whole float64 ``(X - mean) ** 2`` would be four times the size of a
+    float32 ``X``."""
+    n, d = X.shape
+    mean = row_mean(X, weights)
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
     sum_sq = 0.0
     for start, stop in row_slabs(n, d):
-        deviation = np.asarray(X[start:stop], dtype=np.float64) - mean
-        sum_sq += float(w[start:stop] @ np.einsum("ij,ij->i", deviation, deviation))
-    return mean, float(np.sqrt(sum_sq / (total * d)))
+        if w is None:
+            deviation = X[start:stop] - mean
+            sum_sq += float(np.vdot(deviation, deviation))
+        else:
+            deviation = np.asarray(X[start:stop], dtype=np.float64) - mean
+            sum_sq += float(w[start:stop] @ np.einsum("ij,ij->i", deviation, deviation))
+    total = X.size if w is None else float(w.sum()) * d
+    return mean, float(np.sqrt(sum_sq / max(total, 1)))

@@ -23,6 +23,8 @@ from scipy.stats import chi2
 from sklearn.metrics import pairwise_distances_argmin_min
 from sklearn.neighbors import NearestNeighbors
 
+from ._scaling import weighted_percentile
+
 
 def noise_radius(sigma, n_features, quantile=0.999):
     """Radius of the ball holding ``quantile`` of N(0, sigma^2 I) in d dimensions.
@@ -56,9 +58,7 @@ def reference_radius(X_train, quantile=0.99, max_rows=500, weights=None):
         return float(np.quantile(nearest, quantile))
     w = np.asarray(weights, dtype=np.float64)[rows]
     nearest = np.where(w >= 2, 0.0, nearest)
-    order = np.argsort(nearest, kind="stable")
-    cumulative = np.cumsum(w[order]) / w.sum()
-    return float(nearest[order][np.searchsorted(cumulative, quantile)])
+    return weighted_percentile(nearest, w, 100.0 * quantile)
 
 
 def far_mass(points, log_weights, X_train, sigma, quantile=0.999, sample_weight=None):

@@ -463,6 +463,14 @@ def corrupt(X, sigma, n_corruptions, random_state):
     return out
 
 
+def row_weights(weights, X_noisy, X):
+    """The sample weights of ``X``'s rows, for each of their noisy copies in
+    ``X_noisy`` (:func:`corrupt`'s stacked blocks); None stays None."""
+    if weights is None:
+        return None
+    return np.tile(weights, X_noisy.shape[0] // X.shape[0])
+
+
 def _clean_rows(X, X_noisy, sigma, weights=None):
     return X
 

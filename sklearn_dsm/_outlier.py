@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _model
 from ._base import _BaseDSM
 from ._docstrings import own_examples
+from ._scaling import weighted_percentile
 
 
 @own_examples("detector")
@@ -197,7 +198,7 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         weights = self._weights()
         if weights is None:
             return float(np.percentile(scores, percent))
-        return _weighted_linear_percentile(scores, weights, percent)
+        return weighted_percentile(scores, weights, percent)
 
     def _set_offset(self, Z):
         # Z is in the model's coordinates: score it as the model sees it.
@@ -255,22 +256,3 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")
-
-
-def _weighted_linear_percentile(values, weights, percent):
-    """``np.percentile(np.repeat(values, weights), percent)`` (linear
-    interpolation) without repeating anything: the weights count rows, and
-    need not be integers. Weights of 1 give ``np.percentile`` itself."""
-    order = np.argsort(values, kind="stable")
-    sorted_values = np.asarray(values, dtype=np.float64)[order]
-    cumulative = np.cumsum(np.asarray(weights, dtype=np.float64)[order])
-    position = max(cumulative[-1] - 1.0, 0.0) * percent / 100.0
-    low = np.floor(position)
-
-    def value_at(k):
-        # The row at (0-based) position k of the repeated, sorted rows.
-        j = np.searchsorted(cumulative, k, side="right")
-        return sorted_values[min(j, len(sorted_values) - 1)]
-
-    below = value_at(low)
-    return float(below + (position - low) * (value_at(low + 1) - below))

@@ -18,7 +18,7 @@ kernel density estimation, Silverman's rule of thumb for ``d`` dimensions.
 
 import numpy as np
 
-from ._chunking import row_slabs, weighted_mean_and_spread
+from ._chunking import mean_and_spread, row_mean, row_slabs
 
 # Eigenvalues of the covariance below this fraction of their mean are
 # directions the training rows never varied in (constant or collinear
@@ -56,11 +56,7 @@ def fit_whitening(X, weights=None):
     n, d = X.shape
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
     total = float(n) if w is None else float(w.sum())
-    mean = (
-        X.mean(axis=0, dtype=np.float64)
-        if w is None
-        else weighted_mean_and_spread(X, w)[0]
-    )
+    mean = row_mean(X, w)
     cov = np.zeros((d, d))
     for start, stop in row_slabs(n, d):
         centred = np.asarray(X[start:stop], dtype=np.float64) - mean
@@ -88,15 +84,7 @@ def rms_spread(X, weights=None):
     whitened data; the scale ``sigma`` is measured against. With ``weights``,
     the weighted mean and mean square.
     """
-    n, d = X.shape
-    if weights is not None:
-        return weighted_mean_and_spread(X, weights)[1]
-    mean = X.mean(axis=0, dtype=np.float64)
-    sum_sq = 0.0
-    for start, stop in row_slabs(n, d):
-        deviation = X[start:stop] - mean
-        sum_sq += float(np.vdot(deviation, deviation))
-    return float(np.sqrt(sum_sq / max(X.size, 1)))
+    return mean_and_spread(X, weights)[1]
 
 
 def silverman_sigma(n_samples, n_features, spread=1.0):
@@ -111,3 +99,22 @@ def silverman_sigma(n_samples, n_features, spread=1.0):
     # n may be a sum of sample weights: not rounded.
     n, d = max(float(n_samples), 1.0), int(n_features)
     return float(spread * (n * (d + 2) / 4.0) ** (-1.0 / (d + 4)))
+
+
+def weighted_percentile(values, weights, percent):
+    """``np.percentile(np.repeat(values, weights), percent)`` (linear
+    interpolation) without repeating anything: the weights count rows, and
+    need not be integers. Weights of 1 give ``np.percentile`` itself."""
+    order = np.argsort(values, kind="stable")
+    sorted_values = np.asarray(values, dtype=np.float64)[order]
+    cumulative = np.cumsum(np.asarray(weights, dtype=np.float64)[order])
+    position = max(cumulative[-1] - 1.0, 0.0) * percent / 100.0
+    low = np.floor(position)
+
+    def value_at(k):
+        # The row at (0-based) position k of the repeated, sorted rows.
+        j = np.searchsorted(cumulative, k, side="right")
+        return sorted_values[min(j, len(sorted_values) - 1)]
+
+    below = value_at(low)
+    return float(below + (position - low) * (value_at(low + 1) - below))

@@ -7,7 +7,7 @@ goes through :func:`pack` and :func:`unpack`, whose round trip is tested.
 
 import numpy as np
 
-from ._chunking import row_slabs, weighted_mean_and_spread
+from ._chunking import mean_and_spread
 
 
 def n_params(n_components, n_features):
@@ -56,22 +56,7 @@ def initial_theta(X, n_components, rng, weights=None):
     (W, b, c); draws from ``rng`` (a RandomState).
     """
     n_features = X.shape[1]
-    if weights is not None:
-        mean, spread = weighted_mean_and_spread(X, weights)
-        return _initial_from(mean, spread, n_components, n_features, rng)
-    mean = X.mean(axis=0, dtype=np.float64)
-    # The root-mean-square deviation, accumulated in float64 a slab of rows
-    # at a time: a whole float64 (X - mean) ** 2 would be four times the
-    # size of a float32 X.
-    sum_sq = 0.0
-    for start, stop in row_slabs(X.shape[0], n_features):
-        deviation = X[start:stop] - mean
-        sum_sq += float(np.vdot(deviation, deviation))
-    spread = float(np.sqrt(sum_sq / X.size))
-    return _initial_from(mean, spread, n_components, n_features, rng)
-
-
-def _initial_from(mean, spread, n_components, n_features, rng):
+    mean, spread = mean_and_spread(X, weights)
     if not np.isfinite(spread) or spread <= 0:
         spread = 1.0
     limit = np.sqrt(6.0 / (n_features + n_components)) / spread

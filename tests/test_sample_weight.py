@@ -221,7 +221,7 @@ def test_a_partial_fit_refused_for_its_weights_changes_nothing(moons):
 
 
 def test_the_detector_s_weighted_quantile_is_the_repeated_rows_quantile():
-    from sklearn_dsm._outlier import _weighted_linear_percentile
+    from sklearn_dsm._scaling import weighted_percentile as _weighted_linear_percentile
 
     rng = np.random.RandomState(0)
     values = rng.normal(size=40)
@@ -304,7 +304,7 @@ def test_weighted_mean_and_spread_in_slabs_are_the_repeated_rows(monkeypatch):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(50, 3)).astype(np.float32)
     weights = rng.randint(1, 4, size=50)
-    mean, spread = _chunking.weighted_mean_and_spread(X, weights)
+    mean, spread = _chunking.mean_and_spread(X, weights)
     repeated = np.repeat(X.astype(np.float64), weights, 0)
     np.testing.assert_allclose(mean, repeated.mean(0), rtol=1e-12)
     assert spread == pytest.approx(rms_spread(repeated), rel=1e-12)
