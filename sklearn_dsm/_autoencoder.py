@@ -37,13 +37,16 @@ class DenoisingAutoencoder(_BaseDSM):
         ``"ism"``: Hyvarinen's implicit score matching on the noisy (or, with
         ``n_corruptions=0``, clean) rows. All four have the same minimisers in
         expectation.
-    n_corruptions : int, default=3
+    n_corruptions : int or "auto", default="auto"
         Noisy copies ``x + sigma * eps`` of each row, drawn once from
         ``random_state`` and held fixed during the fit, so that L-BFGS sees one
-        deterministic objective (Adam draws fresh ones every batch). 3 costs a
-        third of 10 with features as good and held-out log-likelihood within
-        0.05 nats; 1 lost 0.3 to 0.5 nats on wine and breast_cancer. ``0``
-        means no corruption and is allowed only with ``objective="ism"``.
+        deterministic objective (Adam draws fresh ones every batch). ``"auto"``:
+        3 for the noisy criteria (``"dae"``, ``"dsm"``, ``"esm"``), where 3
+        costs a third of 10 with features as good and held-out log-likelihood
+        within 0.05 nats, and 1 lost 0.3 to 0.5 nats on wine and
+        breast_cancer; 0 for ``"ism"``, Hyvarinen's criterion on the clean
+        rows. ``0`` means no corruption and is allowed only with
+        ``objective="ism"``.
     alpha : float, default=0.1
         L2 penalty ``alpha * |W|^2 / 2`` on the weights, in score-matching units
         (for ``"dae"`` the whole objective, penalty included, is scaled by
@@ -189,7 +192,7 @@ class DenoisingAutoencoder(_BaseDSM):
         *,
         sigma="auto",
         objective="dae",
-        n_corruptions=3,
+        n_corruptions="auto",
         alpha=0.1,
         max_iter=1000,
         tol=None,

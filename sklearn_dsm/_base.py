@@ -60,7 +60,10 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         "sigma": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "whiten": ["boolean"],
         "objective": [StrOptions(set(OBJECTIVES))],
-        "n_corruptions": [Interval(Integral, 0, None, closed="left")],
+        "n_corruptions": [
+            Interval(Integral, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
@@ -88,7 +91,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         *,
         sigma="auto",
         objective="dsm",
-        n_corruptions=3,
+        n_corruptions="auto",
         alpha=0.1,
         max_iter=1000,
         tol=None,
@@ -313,6 +316,16 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             )
         return sigma
 
+    # n_corruptions="auto" for a criterion that needs noise (doc/defaults.rst).
+    _NOISY_COPIES = 3
+
+    def _n_corruptions(self):
+        """Noisy copies per row; "auto": none for ism (Hyvarinen's criterion on
+        the clean rows), else 3."""
+        if self.n_corruptions != "auto":
+            return self.n_corruptions
+        return self._NOISY_COPIES if OBJECTIVES[self.objective].needs_noise else 0
+
     def _check_objective_and_corruptions(self):
         if self.n_corruptions == 0 and OBJECTIVES[self.objective].needs_noise:
             clean = sorted(k for k, o in OBJECTIVES.items() if not o.needs_noise)
@@ -358,7 +371,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         n_features = X.shape[1]
         # The noise is drawn first, so that a warm start with the same
         # random_state continues on exactly the objective it stopped on.
-        X_noisy = corrupt(X, sigma, self.n_corruptions, rng)
+        X_noisy = corrupt(X, sigma, self._n_corruptions(), rng)
         theta0 = self._start_theta(X, rng, warm)
         objective = OBJECTIVES[self.objective]
         units = objective.units(sigma)
@@ -447,7 +460,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             objective=self.objective,
             sigma=sigma,
             alpha=alpha,
-            n_corruptions=self.n_corruptions,
+            n_corruptions=self._n_corruptions(),
             learning_rate=self.learning_rate_init,
             batch_size=self._batch_size(),
             shuffle=self.shuffle,
@@ -651,7 +664,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             objective=self.objective,
             sigma=sigma,
             alpha=alpha,
-            n_corruptions=self.n_corruptions,
+            n_corruptions=self._n_corruptions(),
             batch_size=min(self._batch_size(), X.shape[0]),
             shuffle=self.shuffle,
             rng=self._stream,

@@ -47,28 +47,37 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     sigma : float or "auto", default="auto"
         Standard deviation of the Gaussian corruption, also the model's
         temperature, in the model's coordinates (whitened ones with
-        ``whiten=True``, where every direction has spread 1). ``"auto"``:
+        ``whiten=True``, where every direction has spread 1). The density is
+        never narrower than ``sigma`` in any direction. ``"auto"``:
         Silverman's rule ``(n (d + 2) / 4)^(-1 / (d + 4))`` times the spread,
-        the bandwidth of a Gaussian kernel density estimate, because with
-        unlimited hidden units denoising score matching fits exactly the data
-        smoothed by the noise. A number far from the data's spread (below 1%
-        or above 10 times) warns.
-    objective : {"dae", "dsm", "esm", "ism"}, default="dsm"
+        the bandwidth of a Gaussian kernel density estimate from ``n`` rows:
+        the finest width at which ``n`` rows show structure, and, for the noisy
+        criteria, the noise whose smoothed data they fit. A number far from
+        the data's spread (below 1% or above 10 times) warns.
+    objective : {"dae", "dsm", "esm", "ism"}, default="ism"
         Training criterion. ``"dae"``: mean squared reconstruction error of the
         clean rows from their noisy copies. ``"dsm"``: denoising score matching,
         exactly ``"dae"`` divided by ``2 sigma^4``: the same optimisation, with the
         loss reported in score-matching units. ``"esm"``: explicit score matching
         to the Parzen score of the training set (a lower-variance DSM).
         ``"ism"``: Hyvarinen's implicit score matching on the noisy (or, with
-        ``n_corruptions=0``, clean) rows. All four have the same minimisers in
-        expectation.
-    n_corruptions : int, default=3
+        ``n_corruptions=0``, clean) rows. On the same rows all four have the
+        same minimisers in expectation. ``"ism"`` on the clean rows (the
+        default, with ``n_corruptions="auto"``) matches the data's own score,
+        the noisy criteria that of the data smoothed by the noise: on
+        held-out data the default scored 0.04 to 2.0 nats per row above
+        ``"dsm"`` on moons, iris, wine, breast_cancer and digits, at about
+        half the cost on digits.
+    n_corruptions : int or "auto", default="auto"
         Noisy copies ``x + sigma * eps`` of each row, drawn once from
         ``random_state`` and held fixed during the fit, so that L-BFGS sees one
-        deterministic objective (Adam draws fresh ones every batch). 3 costs a
-        third of 10 with features as good and held-out log-likelihood within
-        0.05 nats; 1 lost 0.3 to 0.5 nats on wine and breast_cancer. ``0``
-        means no corruption and is allowed only with ``objective="ism"``.
+        deterministic objective (Adam draws fresh ones every batch). ``"auto"``:
+        3 for the noisy criteria (``"dae"``, ``"dsm"``, ``"esm"``), where 3
+        costs a third of 10 with features as good and held-out log-likelihood
+        within 0.05 nats, and 1 lost 0.3 to 0.5 nats on wine and
+        breast_cancer; 0 for ``"ism"``, Hyvarinen's criterion on the clean
+        rows. ``0`` means no corruption and is allowed only with
+        ``objective="ism"``.
     alpha : float or "auto", default="auto"
         L2 penalty ``alpha * |W|^2 / 2`` on the weights, in score-matching units
         (for ``"dae"`` the whole objective, penalty included, is scaled by
@@ -269,8 +278,8 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         n_components=64,
         *,
         sigma="auto",
-        objective="dsm",
-        n_corruptions=3,
+        objective="ism",
+        n_corruptions="auto",
         alpha="auto",
         max_iter=1000,
         tol=None,

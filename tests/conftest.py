@@ -61,7 +61,10 @@ def small():
     Defaults: ``n_components=8, sigma=0.3, n_corruptions=3, random_state=0``,
     ``whiten=False`` (the model in the input's coordinates, where the tests
     check its closed forms; test_scaling.py checks the whitened ones), and for
-    the EBM a cheap log Z (``n_ais_chains=32, n_ais_steps=200``).
+    the EBM a cheap log Z (``n_ais_chains=32, n_ais_steps=200``) and the
+    noisy criterion ``objective="dsm"`` that the autoencoder fits too, so that
+    the two faces fit one objective here (the EBM's own default, ``"ism"`` on
+    the clean rows, is checked by test_defaults.py and test_common.py).
     ``fast_ais=False`` keeps the EBM's own AIS defaults (256 chains, 2000
     steps), which some tests' tolerances were calibrated on.
     """
@@ -72,6 +75,8 @@ def small():
         )
         if fast_ais and Estimator is ScoreMatchingEBM:
             defaults.update(n_ais_chains=32, n_ais_steps=200)
+        if Estimator is ScoreMatchingEBM:
+            defaults.update(objective="dsm")
         return Estimator(**{**defaults, **params})
 
     return make

@@ -70,18 +70,18 @@ def test_default_fits_converge_without_any_warning(Estimator, name, scaler):
         assert est.far_mass_ < 0.05 and est.log_partition_std_ < 0.1
 
 
-@pytest.mark.parametrize("name", _marks(["moons", "iris", "wine", "breast_cancer"]))
+@pytest.mark.parametrize("name", _marks(DATA_SETS))
 def test_default_ebm_beats_a_full_covariance_gaussian(name):
     """Held-out log-likelihood above a single Gaussian with the data's own
-    covariance. Measured margins over seeds: moons 0.26, iris 0.22, wine 0.03
-    to 0.22, breast_cancer 0.12 to 0.19 nats per row. Dequantised digits
-    is the exception: 0.9 nats below the Gaussian (doc/defaults.rst)."""
+    covariance. Measured margins over three seeds (doc/defaults.rst): moons
+    0.29 to 0.35, iris 0.16 to 0.24, wine 0.28 to 0.68, breast_cancer 0.41 to
+    1.70, dequantised digits 1.76 to 1.94 nats per row."""
     X_train, X_test = train_test_split(_data(name)[0], test_size=0.3, random_state=0)
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     ebm = _fit_raising_on_any_warning(ScoreMatchingEBM(random_state=0), X_train)
     gaussian = GaussianMixture(1).fit(X_train).score(X_test)
-    assert ebm.score(X_test) > gaussian + 0.02, (ebm.score(X_test), gaussian)
+    assert ebm.score(X_test) > gaussian + 0.1, (ebm.score(X_test), gaussian)
 
 
 @pytest.mark.parametrize("name", _marks(["iris", "wine", "breast_cancer", "digits"]))

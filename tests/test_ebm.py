@@ -40,6 +40,7 @@ def test_unreliable_log_partition_warns_and_names_the_knobs():
     ebm = ScoreMatchingEBM(
         n_components=6,
         sigma=0.3,
+        objective="dsm",
         max_iter=30,
         n_ais_chains=2,
         n_ais_steps=1,

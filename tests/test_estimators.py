@@ -24,15 +24,20 @@ from sklearn_dsm import (
 
 def test_the_two_faces_differ_only_in_their_job_defaults():
     """One model: the shared hyperparameters have the same defaults, except
-    the criterion's units and the coordinates (features in the input's own,
-    density in whitened ones); sigma="auto" and tol=None resolve per job."""
+    the criterion (features: reconstruction from noisy copies; density:
+    Hyvarinen's criterion on the clean rows) and the coordinates (features
+    in the input's own, density in whitened ones); sigma="auto", tol=None
+    and n_corruptions="auto" resolve per job."""
     assert DenoisingAutoencoder().objective == "dae"
-    assert ScoreMatchingEBM().objective == "dsm"
+    assert ScoreMatchingEBM().objective == "ism"
     assert not DenoisingAutoencoder().whiten and ScoreMatchingEBM().whiten
     dae_params = DenoisingAutoencoder().get_params()
     ebm_params = ScoreMatchingEBM().get_params()
     differ = {k for k in dae_params if dae_params[k] != ebm_params[k]}
     assert differ == {"objective", "whiten", "alpha"}
+    assert DenoisingAutoencoder()._n_corruptions() == 3
+    assert ScoreMatchingEBM()._n_corruptions() == 0
+    assert ScoreMatchingEBM(objective="dsm")._n_corruptions() == 3
 
 
 @pytest.mark.parametrize("sigma", [0.2, 0.7])

@@ -70,6 +70,7 @@ def test_refinement_removes_far_mass_and_beats_a_gaussian_on_digits():
         sigma=0.6,
         alpha=0.01,
         max_iter=500,
+        objective="dsm",
         n_corruptions=10,
         whiten=False,
         random_state=0,
