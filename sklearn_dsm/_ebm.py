@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseDSM
+from ._chunking import mean_and_spread
 from ._diagnostics import far_mass
 from ._docstrings import own_examples
 from ._mle import refine_by_likelihood
@@ -157,10 +158,12 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         Chains of the annealed importance sampling (AIS) run that ends ``fit``
         and estimates ``log Z``; its standard error shrinks as
         ``1 / sqrt(n_ais_chains)``.
-    n_ais_steps : int, default=1000
-        Temperatures of that AIS run, one MALA step each. With the other
-        defaults the standard error was 0.006 (moons) to 0.05 (digits) nats,
-        half the cost of 2000 steps; ``log_partition_std_`` reports it for
+    n_ais_steps : int, default=250
+        Temperatures of that AIS run, one MALA step each. The chains start
+        from a Gaussian with the training rows' mean and spread; with the
+        other defaults the standard error was 0.004 (moons, iris) to 0.012
+        (digits) nats, against 0.04 to 0.09 for 1000 steps started from the
+        model's own ``N(c, sigma^2 I)``. ``log_partition_std_`` reports it for
         every fit, and ``fit`` warns above 0.1.
     mle_steps : int, default=0
         Maximum-likelihood refinement after score matching, a step beyond the
@@ -295,7 +298,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         n_iter_no_change=10,
         whiten=True,
         n_ais_chains=256,
-        n_ais_steps=1000,
+        n_ais_steps=250,
         mle_steps=0,
         mle_learning_rate=3e-3,
     ):
@@ -430,6 +433,13 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         steps = self._steps(
             "ais", "temperature", X, self.sigma_, self.alpha_, self.n_ais_steps
         )
+        # The chains start from the data's mean and spread (at least sigma):
+        # the model's own N(c, sigma^2 I) is narrower than the data it fits,
+        # and chains started there reach the model's mass late. On digits
+        # the standard error at 1000 temperatures fell from 0.04-0.07 nats to
+        # 0.006 (doc/defaults.rst).
+        mean, spread = mean_and_spread(X, self._weights())
+        base = (mean, max(spread, self.sigma_))
         try:
             chains, log_w, _ = anneal(
                 *self._theta,
@@ -438,13 +448,12 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
                 self.n_ais_steps,
                 rng,
                 on_step=steps and steps.step,
+                base=base,
             )
         finally:
             if steps:
                 steps.close()
-        log_z, log_z_std = log_partition_from_weights(
-            log_w, self.intercept_visible_, self.sigma_
-        )
+        log_z, log_z_std = log_partition_from_weights(log_w, X.shape[1], base[1])
         # The AIS end points, weighted, are draws from the model: reuse them.
         far = far_mass(chains.X, log_w, X, self.sigma_, sample_weight=self._weights())
         # All three at once: Ctrl-C above leaves none of them half-set.

@@ -1,9 +1,9 @@
 """The normalising constant log Z by annealed importance sampling (AIS).
 
-The annealing path runs from the base ``N(c, sigma^2 I)``, whose normaliser is
-known, to the model (:func:`sklearn_dsm._sampling.anneal`); the mean of the
-chains' importance weights estimates ``Z / Z_0`` (``doc/math.rst``, "The
-normalising constant").
+The annealing path runs from a base Gaussian, whose normaliser is known, to
+the model (:func:`sklearn_dsm._sampling.anneal`); the mean of the chains'
+importance weights estimates ``Z / Z_0`` (``doc/math.rst``, "The normalising
+constant").
 """
 
 from numbers import Integral
@@ -13,7 +13,7 @@ from scipy.special import logsumexp
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._sampling import anneal
+from ._sampling import anneal, base_gaussian
 
 
 def log_mean_exp_and_stderr(log_w):
@@ -26,19 +26,22 @@ def log_mean_exp_and_stderr(log_w):
     return float(log_mean), float(np.std(ratio, ddof=1) / np.sqrt(n))
 
 
-def log_base_normaliser(c, sigma):
-    """log Z_0 of ``exp(-|x - c|^2 / (2 sigma^2) + |c|^2 / (2 sigma^2))``."""
-    c = np.asarray(c, dtype=np.float64)
-    return 0.5 * c.shape[0] * np.log(2 * np.pi * sigma**2) + 0.5 * (c @ c) / sigma**2
+def log_base_normaliser(n_features, scale):
+    """log Z_0 of the base ``exp(-|x - m|^2 / (2 scale^2))`` in ``n_features``
+    dimensions."""
+    return 0.5 * n_features * np.log(2 * np.pi * scale**2)
 
 
-def log_partition_from_weights(log_w, c, sigma):
-    """(log Z, its standard error) from AIS log-weights; the base is N(c, sigma^2 I)."""
+def log_partition_from_weights(log_w, n_features, base_scale):
+    """(log Z, its standard error) from AIS log-weights of a run whose base
+    Gaussian has scale ``base_scale``."""
     log_mean, stderr = log_mean_exp_and_stderr(log_w)
-    return log_mean + log_base_normaliser(c, sigma), stderr
+    return log_mean + log_base_normaliser(n_features, base_scale), stderr
 
 
-def log_partition_ais(W, b, c, sigma, *, n_chains=256, n_steps=2000, random_state=None):
+def log_partition_ais(
+    W, b, c, sigma, *, n_chains=256, n_steps=2000, random_state=None, base=None
+):
     """Estimate log Z(theta) by annealed importance sampling.
 
     Parameters
@@ -59,6 +62,8 @@ def log_partition_ais(W, b, c, sigma, *, n_chains=256, n_steps=2000, random_stat
         importance weights less variable.
     random_state : int, RandomState instance or None, default=None
         Seeds the chains.
+    base : tuple (mean, scale) or None, default=None
+        The isotropic Gaussian the chains start from; None: ``N(c, sigma^2 I)``.
 
     Returns
     -------
@@ -69,8 +74,9 @@ def log_partition_ais(W, b, c, sigma, *, n_chains=256, n_steps=2000, random_stat
         over the ``N = n_chains`` importance weights ``w``.
     """
     rng = check_random_state(random_state)
-    _, log_w, _ = anneal(W, b, c, sigma, n_chains, n_steps, rng)
-    return log_partition_from_weights(log_w, c, sigma)
+    _, log_w, _ = anneal(W, b, c, sigma, n_chains, n_steps, rng, base=base)
+    _, scale = base_gaussian(c, sigma, base)
+    return log_partition_from_weights(log_w, np.shape(c)[0], scale)
 
 
 def estimate_log_partition(estimator, *, n_chains=256, n_steps=2000, random_state=None):

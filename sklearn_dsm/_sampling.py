@@ -7,11 +7,15 @@ normalising constant")
     F(x) = sum_i softplus(W_i x + b_i),
 
 so it is the Gaussian ``N(c, sigma^2 I)`` tilted by ``exp(F / sigma^2)``. The
-base ``f_0(x) = exp(-|x - c|^2 / (2 sigma^2) + |c|^2 / (2 sigma^2))`` has the known
-normaliser ``Z_0 = (2 pi sigma^2)^(d / 2) exp(|c|^2 / (2 sigma^2))``, and the path
-``f_beta = f_0 exp(beta F / sigma^2)``, beta from 0 to 1, ends at the model.
-Each temperature is visited by one Metropolis-adjusted Langevin (MALA) step,
-whose drift is the closed-form score of ``f_beta``. :func:`anneal` runs the
+path starts at a base Gaussian ``g(x) = exp(-|x - m|^2 / (2 s^2))``, whose
+normaliser ``(2 pi s^2)^(d / 2)`` is known, and runs through the geometric mean
+``f_beta = g^(1 - beta) exp(-beta E)``, beta from 0 to 1, to the model. The
+base is ``N(c, sigma^2 I)`` unless the caller knows better: the model's own
+Gaussian is narrower than the data whenever the units widen it, and a base
+with the data's mean and spread (what :class:`ScoreMatchingEBM` passes)
+starts the chains where the model's mass is. Each temperature is visited by
+one Metropolis-adjusted Langevin (MALA) step, whose drift is the closed-form
+score of ``f_beta``. :func:`anneal` runs the
 path (annealed importance sampling: :mod:`sklearn_dsm._partition` turns its
 weights into log Z); :func:`sample_model` turns it into draws.
 
@@ -38,9 +42,13 @@ class _Chains:
     another matrix product: moving to the next temperature is free.
     """
 
-    def __init__(self, W, b, c, sigma, X):
+    def __init__(self, W, b, c, sigma, X, base=None):
         self.W, self.b, self.c = (np.asarray(a, dtype=np.float64) for a in (W, b, c))
         self.var = float(sigma) ** 2
+        self.base_mean, base_scale = base_gaussian(self.c, sigma, base)
+        self.base_var = base_scale**2
+        # -E(x) = (F - |x - c|^2 / 2) / sigma^2 + this constant.
+        self.log_model_shift = 0.5 * float(self.c @ self.c) / self.var
         self.X = np.array(X, dtype=np.float64)
         self.F, self.drift = self._features(self.X)
 
@@ -54,9 +62,31 @@ class _Chains:
         return F, _sigmoid_inplace(A) @ self.W
 
     def _log_f_and_grad(self, X, F, drift, beta):
+        """``log f_beta`` (up to a constant) and its gradient, for each chain."""
         diff = self.c - X
-        log_f = (beta * F - 0.5 * np.einsum("ij,ij->i", diff, diff)) / self.var
-        return log_f, (diff + beta * drift) / self.var
+        log_f = (F - 0.5 * np.einsum("ij,ij->i", diff, diff)) / self.var
+        grad = (diff + drift) / self.var
+        if beta == 1.0:
+            return log_f, grad  # the model itself: the base drops out
+        to_base = self.base_mean - X
+        log_f *= beta
+        log_f += (0.5 * (1.0 - beta) / self.base_var) * np.einsum(
+            "ij,ij->i", to_base, -to_base
+        )
+        grad *= beta
+        grad += ((1.0 - beta) / self.base_var) * to_base
+        return log_f, grad
+
+    def log_model_over_base(self):
+        """``-E(x) - log g(x)`` for each chain: the AIS weight's increment per
+        unit of beta."""
+        diff = self.c - self.X
+        to_base = self.base_mean - self.X
+        return (
+            (self.F - 0.5 * np.einsum("ij,ij->i", diff, diff)) / self.var
+            + self.log_model_shift
+            + 0.5 * np.einsum("ij,ij->i", to_base, to_base) / self.base_var
+        )
 
     def mala_step(self, beta, step, rng):
         """One MALA step at temperature beta for every chain; returns acceptance."""
@@ -77,6 +107,15 @@ class _Chains:
         np.copyto(self.F, F_new, where=accept)
         np.copyto(self.drift, drift_new, where=accept[:, None])
         return float(accept.mean())
+
+
+def base_gaussian(c, sigma, base=None):
+    """``(mean, scale)`` of the isotropic Gaussian the annealing starts from:
+    ``base`` if given, else the model's own ``N(c, sigma^2 I)``."""
+    if base is None:
+        return np.asarray(c, dtype=np.float64), float(sigma)
+    mean, scale = base
+    return np.asarray(mean, dtype=np.float64), float(scale)
 
 
 def _adapt(step, acceptance, sigma):
@@ -101,22 +140,31 @@ def annealing_schedule(n_steps, sharpness=4.0):
     return (s - s[0]) / (s[-1] - s[0])
 
 
-def anneal(W, b, c, sigma, n_chains, n_steps, rng, on_step=None):
-    """Run AIS chains from N(c, sigma^2 I) to the model.
+def anneal(W, b, c, sigma, n_chains, n_steps, rng, on_step=None, base=None):
+    """Run AIS chains from the base Gaussian to the model.
 
-    Returns the chains (at beta = 1), their log importance weights, and the
-    adapted MALA step size. ``on_step()`` is called after each temperature.
+    ``base`` is ``(mean, scale)`` of the isotropic base (None: the model's own
+    ``N(c, sigma^2 I)``). Returns the chains (at beta = 1), their log
+    importance weights, and the adapted MALA step size; ``log Z`` is
+    ``log mean(exp(log_w))`` plus the base's log normaliser
+    (:func:`sklearn_dsm._partition.log_partition_from_weights`).
+    ``on_step()`` is called after each temperature.
     """
     c = np.asarray(c, dtype=np.float64)
     d = c.shape[0]
-    chains = _Chains(W, b, c, sigma, c + sigma * rng.standard_normal((n_chains, d)))
+    mean, scale = base_gaussian(c, sigma, base)
+    chains = _Chains(
+        W, b, c, sigma, mean + scale * rng.standard_normal((n_chains, d)), base
+    )
     log_w = np.zeros(n_chains)
-    # MALA's optimal scale for the base Gaussian (Roberts and Rosenthal, 1998).
-    step = 1.65 * sigma * d ** (-1.0 / 6.0)
+    # MALA's optimal scale for a Gaussian (Roberts and Rosenthal, 1998), for
+    # the narrower of the base and the model's own Gaussian.
+    width = max(scale, float(sigma))
+    step = 1.65 * min(scale, float(sigma)) * d ** (-1.0 / 6.0)
     betas = annealing_schedule(n_steps)
     for beta_prev, beta in zip(betas[:-1], betas[1:], strict=True):
-        log_w += (beta - beta_prev) / chains.var * chains.F
-        step = _adapt(step, chains.mala_step(beta, step, rng), sigma)
+        log_w += (beta - beta_prev) * chains.log_model_over_base()
+        step = _adapt(step, chains.mala_step(beta, step, rng), width)
         if on_step is not None:
             on_step()
     return chains, log_w, step

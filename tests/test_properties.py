@@ -86,8 +86,10 @@ def test_model_functions_are_finite_and_keep_the_dtype(problem):
             "hyvarinen": _model.hyvarinen_loss(X, W, b, c, sigma),
         }
         # The log-density of the EBM is -E - log Z with log Z = log Z_0 + a
-        # finite AIS correction; log Z_0 is the base Gaussian's normaliser.
-        log_z0 = log_base_normaliser(c, sigma)
+        # finite AIS correction; log Z_0 is the normaliser of its own
+        # Gaussian N(c, sigma^2 I), the shift |c|^2 / (2 sigma^2) included.
+        c64 = c.astype(np.float64)
+        log_z0 = log_base_normaliser(c.shape[0], sigma) + 0.5 * (c64 @ c64) / sigma**2
     for name, out in outputs.items():
         _assert_finite_in_dtype(out, dtype, name)
     assert np.isfinite(log_z0)

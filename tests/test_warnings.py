@@ -41,13 +41,14 @@ def test_convergence_warning_points_at_the_call(moons, solver, method):
 
 def test_ebm_warnings_point_at_the_call(moons):
     """An unpenalised, overparameterised EBM at a tiny sigma: mass far from
-    the data and an unreliable log Z, both reported at the fit's line."""
+    the data and an unreliable log Z (ten temperatures), both reported at
+    the fit's line."""
     ebm = ScoreMatchingEBM(
         64,
         sigma=0.03,
         alpha=0.0,
-        max_iter=100,
-        n_ais_steps=50,
+        max_iter=300,
+        n_ais_steps=10,
         whiten=False,
         random_state=0,
     )
