@@ -189,6 +189,8 @@ class AdamResult:
         The kept parameters' validation loss (early stopping only).
     hit_max_iter : bool
         True if ``max_iter`` epochs ran without the stopping rule firing.
+    n_iter_no_change : int
+        The plateau window used, in epochs (``"auto"`` resolved).
     interrupted : KeyboardInterrupt or None
         The Ctrl-C that stopped the run, for the caller to re-raise.
     """
@@ -199,6 +201,7 @@ class AdamResult:
     validation_curve: list = field(default_factory=list)
     best_validation: float = np.inf
     hit_max_iter: bool = False
+    n_iter_no_change: int = 0
     interrupted: KeyboardInterrupt | None = None
 
 
@@ -208,6 +211,27 @@ _MONITOR_ROWS = 2000
 # next plateau stops training.
 _DECAY = 10.0
 _MAX_DECAYS = 2
+# n_iter_no_change="auto": a plateau lasts at least 10 epochs and at least
+# this many Adam steps. Ten epochs of 1000 rows in batches of 200 are only 50
+# steps, a twentieth of Adam's own memory (1 / (1 - beta_2) = 1000 steps):
+# such a window mistakes a slow stretch of the descent for its end
+# (doc/defaults.rst, "Adam").
+_PATIENCE_STEPS = 500
+_PATIENCE_EPOCHS = 10
+
+
+def patience(n_iter_no_change, n_rows, batch_size):
+    """Epochs a plateau of the watched objective must last before Adam acts.
+
+    An int is used as given. ``"auto"``: at least 10 epochs and at least 500
+    steps of ``batch_size`` rows out of ``n_rows``, so that on small data,
+    where an epoch is one or a few steps, the window still spans enough of
+    them to tell a slow descent from a plateau.
+    """
+    if n_iter_no_change != "auto":
+        return n_iter_no_change
+    steps_per_epoch = -(-n_rows // batch_size)
+    return max(_PATIENCE_EPOCHS, -(-_PATIENCE_STEPS // steps_per_epoch))
 
 
 def _fixed_noise_objective(X, seed, weights=None, **kwargs):
@@ -255,7 +279,8 @@ def run_adam(
     itself, with fresh noise in every batch, jitters by more than any useful
     ``tol``. When the watched objective has not improved by ``tol``
     (relative; ``tol / 10`` after the first cut, ``tol / 100`` after the
-    second) for ``n_iter_no_change`` epochs, the step size is divided by 10;
+    second) for ``n_iter_no_change`` epochs (``"auto"``: :func:`patience`),
+    the step size is divided by 10;
     the third such plateau (or ``max_iter`` epochs) ends training. Adam at
     a constant step hovers around the optimum at a distance set by the step,
     the decay lets it settle. Losses are reported, and compared, times
@@ -318,6 +343,9 @@ def run_adam(
         weights=w_train,
     )
 
+    n_iter_no_change = patience(
+        n_iter_no_change, X_train.shape[0], epoch_kwargs["batch_size"]
+    )
     loss_curve, val_curve = [], []
     best, best_theta, stalled, decays = np.inf, theta.copy(), 0, 0
     done = []
@@ -359,6 +387,7 @@ def run_adam(
                 val_curve,
                 best,
                 hit_max_iter=True,
+                n_iter_no_change=n_iter_no_change,
             )
     except KeyboardInterrupt as exc:
         if not done:
@@ -369,11 +398,20 @@ def run_adam(
         if len(val_curve) < epoch:  # stopped before validating it
             val_curve = []
         best = val_curve[-1] if val_curve else best
-        return AdamResult(theta, epoch, loss_curve, val_curve, best, interrupted=exc)
+        return AdamResult(
+            theta,
+            epoch,
+            loss_curve,
+            val_curve,
+            best,
+            n_iter_no_change=n_iter_no_change,
+            interrupted=exc,
+        )
     return AdamResult(
         best_theta if early_stopping else theta,
         epoch,
         loss_curve,
         val_curve,
         best,
+        n_iter_no_change=n_iter_no_change,
     )

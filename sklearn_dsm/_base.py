@@ -79,7 +79,10 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
     }
 
     # Private state that partial_fit carries between calls and fit discards.
@@ -93,7 +96,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         objective="dsm",
         n_corruptions="auto",
         alpha=0.1,
-        max_iter=1000,
+        max_iter=2000,
         tol=None,
         random_state=None,
         verbose=0,
@@ -104,7 +107,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         whiten=False,
     ):
         self.n_components = n_components
@@ -340,6 +343,12 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
     _LBFGS_TOL = 1e-4
     _ADAM_TOL = 1e-4
 
+    def _lbfgs_window(self):
+        # "auto" is 10 for L-BFGS: its iterations are full-batch steps, and
+        # the window only has to span its uneven short and long steps.
+        auto = self.n_iter_no_change == "auto"
+        return 10 if auto else self.n_iter_no_change
+
     def _tol(self):
         if self.tol is not None:
             return self.tol
@@ -395,7 +404,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
                 theta0,
                 max_iter=self.max_iter,
                 tol=self._tol(),
-                n_iter_no_change=self.n_iter_no_change,
+                n_iter_no_change=self._lbfgs_window(),
                 on_iteration=self._printer("iteration", units)
                 if self.verbose
                 else None,
@@ -415,7 +424,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             warn(
                 f"L-BFGS stopped at max_iter={self.max_iter} iterations while "
                 f"the objective was still decreasing by more than tol={self._tol()} "
-                f"(relative) over n_iter_no_change={self.n_iter_no_change} "
+                f"(relative) over n_iter_no_change={self._lbfgs_window()} "
                 f"iterations. Increase max_iter, or tol if the fit is good "
                 f"enough for its use.",
                 ConvergenceWarning,
@@ -438,7 +447,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
                 f"Adam stopped at max_iter={self.max_iter} epochs while the "
                 f"{'validation' if self.early_stopping else 'training'} objective "
                 f"was still improving by more than tol={self._tol()} (relative) "
-                f"within n_iter_no_change={self.n_iter_no_change} epochs. "
+                f"within n_iter_no_change={result.n_iter_no_change} epochs. "
                 f"Increase max_iter or tol.",
                 ConvergenceWarning,
             )

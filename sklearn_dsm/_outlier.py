@@ -54,7 +54,7 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         ``"ism"``), see :class:`ScoreMatchingEBM`.
     alpha : float, default=0.1
         L2 penalty ``alpha * |W|^2 / 2`` on the weights.
-    max_iter : int, default=1000
+    max_iter : int, default=2000
         Maximum number of L-BFGS iterations (Adam: epochs).
     tol : float or None, default=None
         Convergence tolerance (``None``: ``1e-4``), see
@@ -77,8 +77,8 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         Stop Adam on held-out rows (see :class:`ScoreMatchingEBM`).
     validation_fraction : float, default=0.1
         Share of the rows held out when ``early_stopping``.
-    n_iter_no_change : int, default=10
-        Window of the stopping rule.
+    n_iter_no_change : int or "auto", default="auto"
+        Window of the stopping rule (see :class:`ScoreMatchingEBM`).
     whiten : bool, default=False
         Fit in ZCA-whitened coordinates. Off: inlier sets are often small for
         their dimension, and a covariance from them whitens badly (mean ROC
@@ -142,7 +142,7 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         objective="ism",
         n_corruptions="auto",
         alpha=0.1,
-        max_iter=1000,
+        max_iter=2000,
         tol=None,
         random_state=None,
         verbose=0,
@@ -153,7 +153,7 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         whiten=False,
     ):
         super().__init__(

@@ -192,6 +192,26 @@ def test_adam_without_convergence_warns_and_names_the_knobs(make_moons_std, adam
         adam_dae(max_iter=3, n_iter_no_change=10).fit(moons)
 
 
+def test_auto_window_spans_at_least_500_adam_steps():
+    """n_iter_no_change="auto": at least 10 epochs and at least 500 steps."""
+    assert _adam.patience("auto", 1000, 200) == 100  # 5 steps per epoch
+    assert _adam.patience("auto", 1001, 200) == 84  # 6 (the last one short)
+    assert _adam.patience("auto", 150, 150) == 500  # one step per epoch
+    assert _adam.patience("auto", 100_000, 200) == 10  # 500 steps per epoch
+    assert _adam.patience(7, 150, 150) == 7  # an int is used as given
+
+
+def test_auto_window_is_what_the_warning_reports(make_moons_std):
+    """300 rows, batches of 200: 2 steps per epoch, so the "auto" window is
+    250 epochs, and the warning names that number, not "auto"."""
+    moons = make_moons_std(300, 0.08)
+    est = DenoisingAutoencoder(
+        n_components=8, sigma=0.3, solver="adam", max_iter=3, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning, match="n_iter_no_change=250 epochs"):
+        est.fit(moons)
+
+
 def test_adam_state_matches_the_textbook_update():
     """Two steps of AdamState against Kingma & Ba's Algorithm 1, written out.
     (The efficient form's epsilon is the algorithm's eps / sqrt(1 - beta_2^t).)"""

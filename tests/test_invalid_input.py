@@ -66,6 +66,7 @@ def test_every_kind_of_invalid_hyperparameter_is_named(moons, Estimator, params,
         ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter"),
         ({"validation_fraction": 1.0}, "'validation_fraction' parameter"),
         ({"n_iter_no_change": 0}, "'n_iter_no_change' parameter"),
+        ({"n_iter_no_change": "always"}, "'n_iter_no_change' parameter"),
     ],
 )
 def test_invalid_minibatch_hyperparameters_are_named(
