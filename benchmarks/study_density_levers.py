@@ -14,7 +14,10 @@ fit and on generalisation can be told apart:
    draws fresh chains annealed from the data's Gaussian (annealed importance
    sampling) and weights them by their importance weights, instead of the
    persistent MALA chains of ``mle_steps``, which stay in the modes they
-   start in.
+   start in. The data term of every step averages all the training rows.
+
+With ``warm_start=True`` a continuation step also starts from the previous
+fit's penalty ``alpha_`` (``alpha="auto"`` only raises it).
 
 Run: ``python benchmarks/study_density_levers.py`` (about 2 minutes on 2 cores).
 """
@@ -53,7 +56,10 @@ def report(label, model, X_train, X_test, seconds):
     train = model.score_samples(X_train).mean()
     extra = ""
     if hasattr(model, "far_mass_"):
-        extra = f"  alpha_ {model.alpha_:g}, far mass {model.far_mass_:.1%}"
+        extra = (
+            f"  alpha_ {model.alpha_:g}, far mass {model.far_mass_:.1%},"
+            f" log Z +/- {model.log_partition_std_:.3f}"
+        )
     print(f"  {label:<36} {test:8.3f} {train:8.3f}   ({seconds:4.0f} s){extra}")
 
 
