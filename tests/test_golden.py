@@ -36,7 +36,43 @@ def test_fit_replays_its_recording(name):
         if SAME_ARITHMETIC:
             np.testing.assert_array_equal(value, expected[key], err_msg=key)
         else:
-            rtol = 1e-3 if value.dtype == np.float32 else 1e-6
             np.testing.assert_allclose(
-                value, expected[key], rtol=rtol, atol=rtol, err_msg=key
+                value,
+                expected[key],
+                rtol=0,
+                atol=_tolerance(name, key, got),
+                err_msg=key,
             )
+
+
+def _tolerance(name, key, got):
+    """How far another arithmetic may move ``key`` of case ``name``, and why.
+
+    - The fit's own rounding: L-BFGS on a non-convex objective carries a
+      rounding difference along its whole path. Measured under OpenBLAS's
+      Haswell kernels against the SkylakeX recording, float64 fits move by at
+      most ~1e-10 of an array's largest entry and float32 fits by up to 3e-3,
+      about what a random one-ulp change of the input data does on one
+      machine. The bound is 1e-6 (float64) or 2e-2 (float32) of the
+      recording's scale, set by the dtype the fit ran in, whatever the dtype
+      of the quantity derived from it.
+    - log Z by AIS: its seed comes from the parameters' bits, so any rounding
+      difference is an independent draw; two draws differ by sqrt(2) standard
+      errors typically: allow 6 of those on log Z and on score_samples
+      (-E - log Z), and a factor of 2 on the standard error itself (the spread
+      of an estimate from 32 to 64 chains).
+    """
+    expected = RECORDING[f"{name}/{key}"]
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    tol = (2e-2 if "float32" in name else 1e-6) * max(scale, 1.0)
+    if name.startswith("ebm") and key in ("log_partition_", "score_samples"):
+        stds = (
+            float(RECORDING[f"{name}/log_partition_std_"]),
+            float(got["log_partition_std_"]),
+        )
+        tol += 6 * np.sqrt(2) * max(stds)
+    elif key == "log_partition_std_":
+        tol = scale
+    elif key == "far_mass_":
+        tol += 0.05
+    return tol
