@@ -29,8 +29,9 @@ def test_score_samples_integrates_to_one(d, n_points):
         ebm.components_, ebm.intercept_visible_, 0.4, n_points
     )
     log_mass = logsumexp(ebm.score_samples(points)) + np.log(cell)
-    # AIS's error is the only error left: |log mass| = |log Z_AIS - log Z|.
-    assert abs(log_mass) <= max(3 * ebm.log_partition_std_, 1e-3)
+    # |log mass| = |log Z_AIS - log Z|: AIS's standard error, plus its bias
+    # with few chains (log of a mean of weights underestimates, ~0.01 nats).
+    assert abs(log_mass) <= 3 * ebm.log_partition_std_ + 0.01
     assert abs(log_mass) <= 0.05
 
 
