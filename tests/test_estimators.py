@@ -262,8 +262,6 @@ def test_float32_fit_stays_float32_and_agrees_with_float64(moons, small, Estimat
         out32 = getattr(est32, method)(moons.astype(np.float32))
         out64 = getattr(est64, method)(moons)
         assert out32.dtype == np.float32, method
-        # 15 L-BFGS steps amplify float32 rounding a little; 1e-3 is far below
-        # what any real difference between the two fits would produce.
         if method == "score_samples" and hasattr(est64, "log_partition_"):
             # -E - log Z: the two fits differ in their last bits, so their AIS
             # runs are independent draws; compare -E at the fit tolerance and
@@ -272,6 +270,8 @@ def test_float32_fit_stays_float32_and_agrees_with_float64(moons, small, Estimat
             out64 = out64 + est64.log_partition_
             joint = np.hypot(est32.log_partition_std_, est64.log_partition_std_)
             assert abs(est32.log_partition_ - est64.log_partition_) <= 4 * joint
+        # 15 L-BFGS steps amplify float32 rounding a little; 1e-3 is far below
+        # what any real difference between the two fits would produce.
         scale = np.abs(out64).max()
         np.testing.assert_allclose(out32, out64, atol=1e-3 * scale, err_msg=method)
 

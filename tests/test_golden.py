@@ -59,12 +59,13 @@ def _tolerance(name, key, got):
     - log Z by AIS: its seed comes from the parameters' bits, so any rounding
       difference is an independent draw; two draws differ by sqrt(2) standard
       errors typically: allow 6 of those on log Z and on score_samples
-      (-E - log Z), and a factor of 2 on the standard error itself (the spread
-      of an estimate from 32 to 64 chains).
+      (-E - log Z), and up to the standard error's own size on itself (an
+      estimate from 32 to 64 chains spreads by a good fraction of itself).
     """
     expected = RECORDING[f"{name}/{key}"]
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    tol = (2e-2 if "float32" in name else 1e-6) * max(scale, 1.0)
+    fit_in_float32 = got["components_"].dtype == np.float32
+    tol = (2e-2 if fit_in_float32 else 1e-6) * max(scale, 1.0)
     if name.startswith("ebm") and key in ("log_partition_", "score_samples"):
         stds = (
             float(RECORDING[f"{name}/log_partition_std_"]),
