@@ -1,6 +1,8 @@
-"""scikit-learn's estimator checks, with no expected failures."""
+"""scikit-learn's estimator checks: every one on a deterministic configuration,
+and every one but the sample-weight equivalence on the defaults."""
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
+import pytest
+from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
 
 from sklearn_dsm import (
     DenoisingAutoencoder,
@@ -27,3 +29,48 @@ _DETERMINISTIC = dict(n_components=5, objective="ism", n_corruptions=0, max_iter
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# The one check the defaults cannot pass, and why (also in the user guide's
+# "Sample weights"). The check compares fits with integer weights to fits on
+# repeated rows at rtol 1e-7. The autoencoder's default criterion ("dae")
+# draws noise per row, so a repeated row is another draw, not the same term
+# counted twice. The density's and the detector's default ("ism" on the clean
+# rows) is deterministic, but the two fits sum the same terms in another
+# order: a difference of rounding, which a long non-convex L-BFGS path (up to
+# 2000 iterations, no tol) carries to another stopping point. Fifty
+# iterations (the configuration above) leave it no time to grow.
+_SAMPLE_WEIGHT_REASON = (
+    "Integer sample weights fit what repeated rows fit within Monte Carlo "
+    "error (noisy criteria) or rounding (ism on clean rows), and a long "
+    "L-BFGS path carries either difference far beyond the check's rtol=1e-7; "
+    "see tests/test_sample_weight.py for the statistical test."
+)
+EXPECTED_FAILED_ON_DEFAULTS = {
+    "check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT_REASON
+}
+
+
+@pytest.mark.parametrize(
+    "Estimator",
+    [DenoisingAutoencoder, ScoreMatchingEBM, ScoreMatchingOutlierDetector],
+)
+def test_defaults_fail_exactly_the_checks_named_and_pass_the_rest(Estimator):
+    """A user's ``check_estimator(Estimator())``: every check passes except
+    the ones named, and those do fail (the list is exact, not a blanket)."""
+    results = check_estimator(
+        Estimator(),
+        expected_failed_checks=EXPECTED_FAILED_ON_DEFAULTS,
+        on_fail=None,
+        on_skip=None,
+    )
+    status = {}
+    for result in results:
+        status.setdefault(result["status"], set()).add(result["check_name"])
+    assert status.get("failed", set()) == set()
+    assert status["xfail"] == set(EXPECTED_FAILED_ON_DEFAULTS)
+    # scikit-learn skips its array API check unless SCIPY_ARRAY_API=1 is set
+    # (parametrize_with_checks above does not generate it at all); the
+    # estimators do not take array API inputs yet: not a failed check.
+    assert status.get("skipped", set()) <= {"check_array_api_input"}
+    assert len(status["passed"]) > 40

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _objectives
+from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _ebm, _objectives
 
 
 def _caught(call):
@@ -39,10 +39,19 @@ def test_convergence_warning_points_at_the_call(moons, solver, method):
     _assert_points_here(caught, ConvergenceWarning, "stopped at max_iter=2")
 
 
-def test_ebm_warnings_point_at_the_call(moons):
-    """An unpenalised, overparameterised EBM at a tiny sigma: mass far from
-    the data and an unreliable log Z (ten temperatures), both reported at
-    the fit's line."""
+def test_ebm_warnings_point_at_the_call(moons, monkeypatch):
+    """Mass far from the data and an unreliable log Z (ten temperatures),
+    both reported at the fit's line.
+
+    Whether a given fit puts more than 5% of its mass far from the data is
+    decided by a handful of AIS chains (at ten temperatures one chain
+    carries most of the weight, so the share is near 0 or near 1 and flips
+    with the last bit of the data), so the share is fixed here: this test is
+    about where the warning points; ``test_diagnostics.py`` tests the share.
+    The standard error at ten temperatures is 0.2 to 0.9 nats over seeds and
+    1-ulp changes of the data, above the 0.1 that warns.
+    """
+    monkeypatch.setattr(_ebm, "far_mass", lambda *args, **kwargs: 0.5)
     ebm = ScoreMatchingEBM(
         64,
         sigma=0.03,
@@ -53,12 +62,15 @@ def test_ebm_warnings_point_at_the_call(moons):
         random_state=0,
     )
     caught = _caught(lambda: ebm.fit(moons))
+    assert ebm.far_mass_ == 0.5
     _assert_points_here(caught, UserWarning, "of the model's mass lies farther")
     _assert_points_here(caught, UserWarning, "standard error")
 
 
 def test_log_z_warnings_after_partial_fit_point_at_the_scoring_call(moons):
-    ebm = ScoreMatchingEBM(64, sigma=0.05, alpha=0.0, n_ais_steps=50, random_state=0)
+    # 20 temperatures: a standard error of 0.2 to 0.4 nats over seeds and
+    # 1-ulp changes of the data, above the 0.1 that warns.
+    ebm = ScoreMatchingEBM(64, sigma=0.05, alpha=0.0, n_ais_steps=20, random_state=0)
     for _ in range(3):
         ebm.partial_fit(moons)
     caught = _caught(lambda: ebm.score(moons))
