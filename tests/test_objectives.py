@@ -262,7 +262,7 @@ def test_a_reused_workspace_gives_the_same_result_and_fresh_gradients(objective,
     # Blocks of 5 rows sum in another order than one block of 6, so the two
     # agree to rounding only: sqrt(eps) of the dtype is far above a reordered
     # sum's error and far below any leaked buffer's.
-    tol = np.sqrt(np.finfo(dtype).eps)
+    tol = float(np.sqrt(np.finfo(dtype).eps))
     for scale in (1.0, -2.0, 1.0):
         W, b, c = unpack(scale * theta, H, 3, dtype)
         fresh = function(W, b, c, X_noisy, target, sigma)
