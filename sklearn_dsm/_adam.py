@@ -84,6 +84,7 @@ def batch_objective(
     shape,
     workspace=None,
     weights=None,
+    activation="sigmoid",
 ):
     """Value and flat gradient of the objective on one freshly corrupted batch.
 
@@ -106,6 +107,7 @@ def batch_objective(
         shape=shape,
         workspace=workspace,
         row_weights=row_weights(weights, X_noisy, X),
+        activation=activation,
     )
 
 
@@ -123,6 +125,7 @@ def adam_epoch(
     rng,
     shape,
     weights=None,
+    activation="sigmoid",
 ):
     """One pass of Adam over the rows of ``X`` in minibatches; mean batch loss.
 
@@ -155,6 +158,7 @@ def adam_epoch(
             shape,
             workspace,
             batch_weights,
+            activation,
         )
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             raise FloatingPointError(
@@ -270,6 +274,7 @@ def run_adam(
     on_epoch=None,
     on_iterate=None,
     sample_weight=None,
+    activation="sigmoid",
 ):
     """Epochs of minibatch Adam from ``theta`` until the loss stops improving.
 
@@ -304,6 +309,7 @@ def run_adam(
         alpha=alpha,
         shape=shape,
         n_corruptions=n_corruptions,
+        activation=activation,
     )
     X_train = X
     if early_stopping:

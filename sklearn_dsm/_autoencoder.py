@@ -198,6 +198,7 @@ class DenoisingAutoencoder(_BaseDSM):
         self,
         n_components=64,
         *,
+        activation="sigmoid",
         sigma="auto",
         objective="dae",
         n_corruptions="auto",
@@ -218,6 +219,7 @@ class DenoisingAutoencoder(_BaseDSM):
     ):
         super().__init__(
             n_components,
+            activation=activation,
             sigma=sigma,
             objective=objective,
             n_corruptions=n_corruptions,

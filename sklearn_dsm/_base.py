@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ._activations import ACTIVATIONS
 from ._adam import AdamState, adam_epoch, run_adam
 from ._inference import FLOAT_DTYPES, _FittedModelMixin
 from ._lbfgs import run_lbfgs
@@ -57,6 +58,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
         "sigma": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "whiten": ["boolean"],
         "objective": [StrOptions(set(OBJECTIVES))],
@@ -92,6 +94,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         self,
         n_components=64,
         *,
+        activation="sigmoid",
         sigma="auto",
         objective="dsm",
         n_corruptions="auto",
@@ -111,6 +114,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         whiten=False,
     ):
         self.n_components = n_components
+        self.activation = activation
         self.sigma = sigma
         self.objective = objective
         self.n_corruptions = n_corruptions
@@ -338,6 +342,18 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
                 f"data); objective={self.objective!r} needs noisy copies. Set "
                 f"n_corruptions >= 1 or objective='ism'."
             )
+        if self.objective == "ism" and not ACTIVATIONS[self.activation].smooth:
+            # The trace term sum_i f'(a_i) |W_i|^2 is then a step function of
+            # theta on any finite sample: its expected gradient (a delta at
+            # each kink, weighted by the data's density there) is invisible
+            # to the sample, and the fit would ignore it.
+            raise ValueError(
+                f"objective='ism' needs an activation with a continuous "
+                f"derivative; activation={self.activation!r} has a step "
+                f"derivative, so Hyvarinen's trace term is piecewise constant "
+                f"on any sample and its gradient is lost. Use objective='dsm' "
+                f"(or 'dae', 'esm'), or activation='sigmoid'."
+            )
 
     # tol=None: the stopping tolerance of each solver (doc/defaults.rst).
     _LBFGS_TOL = 1e-4
@@ -391,6 +407,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             target=objective.target(X, X_noisy, sigma, weights),
             row_weights=row_weights(weights, X_noisy, X),
             objective=self.objective,
+            activation=self.activation,
             sigma=sigma,
             alpha=alpha,
             shape=(self.n_components, n_features),
@@ -467,6 +484,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             rng,
             n_components=self.n_components,
             objective=self.objective,
+            activation=self.activation,
             sigma=sigma,
             alpha=alpha,
             n_corruptions=self._n_corruptions(),
@@ -671,6 +689,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             X,
             optimizer,
             objective=self.objective,
+            activation=self.activation,
             sigma=sigma,
             alpha=alpha,
             n_corruptions=self._n_corruptions(),
@@ -688,6 +707,12 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "components_")
+
+    def __setstate__(self, state):
+        # Models saved before the activation was a hyperparameter (0.1.0)
+        # are the paper's sigmoid model.
+        state.setdefault("activation", "sigmoid")
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

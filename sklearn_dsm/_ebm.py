@@ -8,11 +8,13 @@ from sklearn.base import DensityMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._activations import get_activation
 from ._base import _BaseDSM
 from ._chunking import mean_and_spread
 from ._diagnostics import far_mass
 from ._docstrings import own_examples
 from ._mle import refine_by_likelihood
+from ._normalisable import tail_gain
 from ._partition import log_partition_from_weights
 from ._sampling import anneal
 from ._theta import pack
@@ -25,6 +27,10 @@ _FAR_MASS_WARNING = 0.05
 # above the warning's threshold.
 _AUTO_ALPHA_RAISES = 2
 _AUTO_ALPHA_FACTOR = 3.0
+# alpha="auto" with an activation of faster than linear growth (ReLU): raised
+# by the same factor, at most this many times (0.1 to 8.1), until the model is
+# proved normalisable (sklearn_dsm._normalisable).
+_AUTO_ALPHA_NORMALISING_RAISES = 4
 
 
 @own_examples("ebm")
@@ -288,6 +294,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         self,
         n_components=64,
         *,
+        activation="sigmoid",
         sigma="auto",
         objective="ism",
         n_corruptions="auto",
@@ -312,6 +319,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     ):
         super().__init__(
             n_components,
+            activation=activation,
             sigma=sigma,
             objective=objective,
             n_corruptions=n_corruptions,
@@ -402,6 +410,8 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         # alpha="auto": the documented remedy for mass far from the data is a
         # larger penalty; apply it here, continuing the fit from where it is,
         # at most twice (0.1, 0.3, 0.9). One AIS run per candidate.
+        if self.alpha == "auto":
+            self._raise_alpha_until_normalisable(refit)
         if self.alpha == "auto" or not self.mle_steps:
             self._estimate_log_partition(X, rng)
             for _ in range(_AUTO_ALPHA_RAISES):
@@ -410,6 +420,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
                 refit(float(f"{_AUTO_ALPHA_FACTOR * self.alpha_:.3g}"))
                 self._estimate_log_partition(X, rng)
         if self.mle_steps:
+            self._check_density()  # the likelihood's chains sample the model
             steps = self._steps(
                 "likelihood", "step", X, self.sigma_, self.alpha_, self.mle_steps
             )
@@ -424,6 +435,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
                     random_state=rng,
                     on_step=steps and steps.step,
                     sample_weight=self._weights(),
+                    activation=self.activation,
                 )
             finally:
                 if steps:
@@ -435,7 +447,17 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
             self._estimate_log_partition(X, rng)
         self._warn_if_unreliable()
 
+    def _raise_alpha_until_normalisable(self, refit):
+        if get_activation(self.activation).bounded_growth:
+            return
+        for _ in range(_AUTO_ALPHA_NORMALISING_RAISES):
+            if tail_gain(self.components_)[1] < 1.0:
+                return
+            refit(float(f"{_AUTO_ALPHA_FACTOR * self.alpha_:.3g}"))
+
     def _estimate_log_partition(self, X, rng):
+        # No log Z, score_samples or sample of a model that is not a density.
+        self._check_density()
         # Estimated once, with the fit's own random stream, so that
         # score_samples and score are deterministic and cheap afterwards.
         steps = self._steps(
@@ -457,6 +479,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
                 rng,
                 on_step=steps and steps.step,
                 base=base,
+                activation=self.activation,
             )
         finally:
             if steps:

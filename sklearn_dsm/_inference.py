@@ -12,6 +12,8 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _model
+from ._activations import get_activation
+from ._normalisable import check_normalisable
 from ._sampling import sample_model
 
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -88,7 +90,9 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         ((3, 4), True)
         """
         X = self._validate(X)
-        return _model.hidden(X, self.components_, self.intercept_hidden_)
+        return _model.hidden(
+            X, self.components_, self.intercept_hidden_, self.activation
+        )
 
     def inverse_transform(self, X):
         """Decode with the tied weights: ``H W + c``, in the input's coordinates.
@@ -171,7 +175,7 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         (3, 2)
         """
         X = self._validate(X)
-        return self._from_model(_model.reconstruct(X, *self._theta))
+        return self._from_model(_model.reconstruct(X, *self._theta, self.activation))
 
     def energy(self, X):
         """Energy ``E(x)`` of each row; the model density is ``exp(-E(x)) / Z``.
@@ -202,7 +206,7 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         True
         """
         X = self._validate(X)
-        E = _model.energy(X, *self._theta, self.sigma_)
+        E = _model.energy(X, *self._theta, self.sigma_, self.activation)
         # p(x) = p_z(z) |det A|: the Jacobian enters the energy, not Z.
         E -= self._log_det(E.dtype)
         return E
@@ -230,7 +234,7 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         (3, 2)
         """
         X = self._validate(X)
-        Psi = _model.score(X, *self._theta, self.sigma_)
+        Psi = _model.score(X, *self._theta, self.sigma_, self.activation)
         if hasattr(self, "whitening_"):  # chain rule through z = (x - m) A
             Psi = Psi @ self.whitening_.astype(Psi.dtype, copy=False).T
         return Psi
@@ -290,9 +294,27 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         """
         X = self._validate(X)
         loss = _model.hyvarinen_loss(
-            X, *self._theta, self.sigma_, jacobian=getattr(self, "whitening_", None)
+            X,
+            *self._theta,
+            self.sigma_,
+            jacobian=getattr(self, "whitening_", None),
+            activation=self.activation,
         )
         return float(np.mean(loss))
+
+    def _check_density(self):
+        """Raise ``ValueError`` unless ``exp(-E)`` is proved to integrate
+        (always, for the sigmoid; :mod:`sklearn_dsm._normalisable`)."""
+        alpha = getattr(self, "alpha_", self.alpha)
+        check_normalisable(
+            self.components_,
+            get_activation(self.activation),
+            fix=(
+                f"Fit with a larger alpha (now {alpha:.3g}), whose penalty "
+                f"shrinks W, or with activation='sigmoid', whose every fit is "
+                f"a density."
+            ),
+        )
 
     def sample(self, n_samples=1, random_state=None):
         """Draw rows from the model density ``p(x) = exp(-E(x)) / Z``.
@@ -334,7 +356,12 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             raise ValueError(
                 f"n_samples must be a positive integer; got {n_samples!r}."
             )
+        self._check_density()
         X = sample_model(
-            *self._theta, self.sigma_, n_samples, random_state=random_state
+            *self._theta,
+            self.sigma_,
+            n_samples,
+            random_state=random_state,
+            activation=self.activation,
         )
         return self._from_model(X).astype(self.components_.dtype, copy=False)

@@ -7,45 +7,48 @@ log-likelihood is the data average minus the model average of ``-dE/dtheta``,
     d/dtheta mean log p(x_n) = mean_n g(x_n) - E_p[g(x)],   g = -dE/dtheta,
 
 and for this model ``g`` is closed form (``sigma^2 g``: ``s(x) x^T`` for W,
-``s(x)`` for b, ``x`` for c, with ``s = sigmoid(W x + b)``). The model average
-comes from persistent MALA chains (the package's own sampler), started from
-annealed draws of the score-matching fit, so mass far from the data is found
-and pushed down. A few hundred Adam steps from the score-matching solution are
-enough on the data sets we measured: on digits reduced to 10 standardised
-principal components, 300 steps lifted held-out log-likelihood from -32.4 to
--12.6 nats per row (``benchmarks/study_mle_refinement.py``).
+``s(x)`` for b, ``x`` for c, with ``s = f(W x + b)`` the hidden units). The
+model average comes from persistent MALA chains (the package's own sampler),
+started from annealed draws of the score-matching fit, so mass far from the
+data is found and pushed down. A few hundred Adam steps from the score-matching
+solution are enough on the data sets we measured: on digits reduced to 10
+standardised principal components, 300 steps lifted held-out log-likelihood
+from -32.4 to -12.6 nats per row (``benchmarks/study_mle_refinement.py``).
 """
 
 import numpy as np
-from scipy.special import expit
 from sklearn.utils import check_random_state
 
+from ._activations import get_activation
 from ._adam import AdamState
 from ._sampling import _adapt, _Chains, sample_model
 from ._theta import pack, unpack
 
 
-def energy_gradient_statistics(X, W, b, weights=None):
+def energy_gradient_statistics(X, W, b, weights=None, activation="sigmoid"):
     """Weighted averages of ``sigma^2 * (-dE/dtheta)`` over the rows of X.
 
     Returns (for W, for b, for c): ``mean s(x) x^T``, ``mean s(x)``, ``mean x``,
-    with ``s = sigmoid(X W^T + b)``; ``weights`` (summing to 1) replace the mean.
+    with ``s = f(X W^T + b)`` (``dF/da = f``); ``weights`` (summing to 1)
+    replace the mean.
     """
-    S = expit(X @ W.T + b)
+    S = get_activation(activation).value(X @ W.T + b)
     if weights is None:
         weights = np.full(X.shape[0], 1.0 / X.shape[0])
     Sw = S * weights[:, None]
     return Sw.T @ X, Sw.sum(axis=0), weights @ X
 
 
-def log_likelihood_gradient(W, b, c, sigma, X_data, X_model, model_weights=None):
+def log_likelihood_gradient(
+    W, b, c, sigma, X_data, X_model, model_weights=None, activation="sigmoid"
+):
     """Gradient of the mean log-likelihood of ``X_data`` in (W, b, c).
 
     ``X_model`` (with optional weights) stands for the model's distribution:
     draws from it, or quadrature points weighted by ``p(x)`` in tests.
     """
-    data = energy_gradient_statistics(X_data, W, b)
-    model = energy_gradient_statistics(X_model, W, b, model_weights)
+    data = energy_gradient_statistics(X_data, W, b, activation=activation)
+    model = energy_gradient_statistics(X_model, W, b, model_weights, activation)
     return tuple((d - m) / sigma**2 for d, m in zip(data, model, strict=True))
 
 
@@ -65,6 +68,7 @@ def refine_by_likelihood(
     random_state=None,
     on_step=None,
     sample_weight=None,
+    activation="sigmoid",
 ):
     """Adam ascent on the mean log-likelihood minus ``alpha |W|^2 / 2``.
 
@@ -82,14 +86,16 @@ def refine_by_likelihood(
     theta = pack(W, b, c).copy()
     params = unpack(theta, n_components, n_features)  # views of theta
     X = np.asarray(X, dtype=np.float64)
-    chains_X = sample_model(*params, sigma, n_chains, random_state=rng)
+    chains_X = sample_model(
+        *params, sigma, n_chains, random_state=rng, activation=activation
+    )
     optimizer = AdamState(theta.size, learning_rate)
     if sample_weight is not None:
         probabilities = np.asarray(sample_weight, dtype=np.float64)
         probabilities = probabilities / probabilities.sum()
     step = 0.3 * sigma
     for t in range(1, n_steps + 1):
-        chains = _Chains(*params, sigma, chains_X)
+        chains = _Chains(*params, sigma, chains_X, activation=activation)
         for _ in range(n_mala):
             step = _adapt(step, chains.mala_step(1.0, step, rng), sigma)
         chains_X = chains.X
@@ -99,7 +105,7 @@ def refine_by_likelihood(
         else:
             batch = X[rng.choice(X.shape[0], size=size, p=probabilities)]
         grad_W, grad_b, grad_c = log_likelihood_gradient(
-            *params, sigma, batch, chains_X
+            *params, sigma, batch, chains_X, activation=activation
         )
         grad_W -= alpha * params[0]
         # Linear decay to zero: the chains' Monte Carlo noise would otherwise

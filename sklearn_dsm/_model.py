@@ -6,76 +6,85 @@ parameters are cast to it), so float32 data stays float32.
 
 The two faces of the one model:
 
-- autoencoder: ``h(x) = sigmoid(W x + b)``, ``r(x) = W^T h(x) + c``;
-- energy: ``E(x) = -(<c, x> - |x|^2 / 2 + sum_i softplus(W_i x + b_i)) / sigma^2``,
-  whose score is ``Psi(x) = -dE/dx = (r(x) - x) / sigma^2``.
+- autoencoder: ``h(x) = f(W x + b)``, ``r(x) = W^T h(x) + c``;
+- energy: ``E(x) = -(<c, x> - |x|^2 / 2 + sum_i F(W_i x + b_i)) / sigma^2``,
+  whose score is ``Psi(x) = -dE/dx = (r(x) - x) / sigma^2``,
+
+with ``f`` the hidden units' activation and ``F`` its antiderivative (the
+paper's sigmoid and softplus by default; :mod:`sklearn_dsm._activations`).
+Every function takes ``activation``, a name or an ``Activation``.
 """
 
 import numpy as np
-from scipy.special import expit, log_expit
+
+from ._activations import get_activation
 
 
 def _cast(X, *arrays):
     return tuple(np.asarray(a, dtype=X.dtype) for a in arrays)
 
 
-def hidden(X, W, b):
-    """Hidden features ``sigmoid(X W^T + b)``, shape (n, H).
-
-    ``expit`` saturates instead of overflowing for large ``|X W^T|``.
-    """
+def _pre_activation(X, W, b):
     W, b = _cast(X, W, b)
     A = X @ W.T
     A += b
-    return expit(A, out=A)
+    return A
 
 
-def reconstruct(X, W, b, c):
-    """Tied-weight reconstruction ``r(X) = sigmoid(X W^T + b) W + c``, shape (n, d)."""
+def hidden(X, W, b, activation="sigmoid"):
+    """Hidden features ``f(X W^T + b)``, shape (n, H).
+
+    The sigmoid is ``expit``, which saturates instead of overflowing for
+    large ``|X W^T|``.
+    """
+    return get_activation(activation).value(_pre_activation(X, W, b))
+
+
+def reconstruct(X, W, b, c, activation="sigmoid"):
+    """Tied-weight reconstruction ``r(X) = f(X W^T + b) W + c``, shape (n, d)."""
     W, c = _cast(X, W, c)
-    R = hidden(X, W, b) @ W
+    R = hidden(X, W, b, activation) @ W
     R += c
     return R
 
 
-def energy(X, W, b, c, sigma):
+def energy(X, W, b, c, sigma, activation="sigmoid"):
     """Energy ``E(x)`` of each row, shape (n,); ``p(x) = exp(-E(x)) / Z``.
 
-    softplus(a) is computed as ``-log_expit(-a)``: exact for any magnitude of
-    ``a``, with neither overflow nor an underflow flag for very negative ``a``.
+    ``F`` is exact for any magnitude (the softplus as ``-log_expit(-a)``, with
+    neither overflow nor an underflow flag for very negative ``a``).
     """
     W, b, c = _cast(X, W, b, c)
-    A = X @ W.T
-    A += b
-    np.negative(A, out=A)
-    softplus_sum = -log_expit(A, out=A).sum(axis=1)
+    A = _pre_activation(X, W, b)
+    F_sum = get_activation(activation).antiderivative(A).sum(axis=1)
     quad = 0.5 * np.einsum("ij,ij->i", X, X)
-    return (quad - X @ c - softplus_sum) / X.dtype.type(sigma**2)
+    return (quad - X @ c - F_sum) / X.dtype.type(sigma**2)
 
 
-def score(X, W, b, c, sigma):
+def score(X, W, b, c, sigma, activation="sigmoid"):
     """Stein score ``Psi(x) = -dE/dx = (r(x) - x) / sigma^2``, shape (n, d)."""
-    R = reconstruct(X, W, b, c)
+    R = reconstruct(X, W, b, c, activation)
     R -= X
     R /= X.dtype.type(sigma**2)
     return R
 
 
-def score_jacobian_trace(X, W, b, sigma):
+def score_jacobian_trace(X, W, b, sigma, activation="sigmoid"):
     """Trace of ``dPsi/dx`` for each row, shape (n,).
 
-    ``dPsi/dx = (W^T diag(s (1 - s)) W - I) / sigma^2``, so the trace is
-    ``(sum_i s_i (1 - s_i) |W_i|^2 - d) / sigma^2``: O(H) per row once ``s`` is
-    known, with no per-dimension backward pass.
+    ``dPsi/dx = (W^T diag(f'(a)) W - I) / sigma^2``, so the trace is
+    ``(sum_i f'(a_i) |W_i|^2 - d) / sigma^2`` (sigmoid: ``f' = s (1 - s)``):
+    O(H) per row once the hidden units are known, with no per-dimension
+    backward pass.
     """
     (W,) = _cast(X, W)
-    S = hidden(X, W, b)
-    S *= 1 - S
+    act = get_activation(activation)
+    S = act.slope_from_value(hidden(X, W, b, act))
     row_norms = np.einsum("ij,ij->i", W, W)
     return (S @ row_norms - X.shape[1]) / X.dtype.type(sigma**2)
 
 
-def hyvarinen_loss(X, W, b, c, sigma, jacobian=None):
+def hyvarinen_loss(X, W, b, c, sigma, jacobian=None, activation="sigmoid"):
     """Hyvarinen's score-matching loss of each row, ``|Psi|^2 / 2 + tr dPsi/dx``.
 
     Its mean over held-out rows estimates the Fisher divergence between the data
@@ -89,12 +98,13 @@ def hyvarinen_loss(X, W, b, c, sigma, jacobian=None):
     ``(sum_i g_i |W_i A^T|^2 - tr(A^T A)) / sigma^2``.
     """
     W, c = _cast(X, W, c)
-    S = hidden(X, W, b)  # shared by the score and the trace: one forward pass
+    act = get_activation(activation)
+    S = hidden(X, W, b, act)  # shared by the score and the trace: one forward pass
     Psi = S @ W
     Psi += c
     Psi -= X
     Psi /= X.dtype.type(sigma**2)
-    S *= 1 - S
+    S = act.slope_from_value(S)
     if jacobian is None:
         row_norms = np.einsum("ij,ij->i", W, W)
         trace_shift = X.shape[1]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._activations import get_activation
 from ._chunking import chunk_n_rows, row_slabs
 from ._theta import pack, unpack
 
@@ -107,7 +108,16 @@ def _subtract_target(Err, target, start, stop):
 
 
 def _squared_error_and_trace(
-    W, b, c, X_noisy, target, trace_weight, chunk_size, workspace=None, row_weights=None
+    W,
+    b,
+    c,
+    X_noisy,
+    target,
+    trace_weight,
+    chunk_size,
+    workspace=None,
+    row_weights=None,
+    activation="sigmoid",
 ):
     """``mean_rows(|R - T|^2 + trace_weight * sum_i g_i |W_i|^2)`` and its gradient.
 
@@ -119,12 +129,14 @@ def _squared_error_and_trace(
     row ``j % len(target)``. Extra memory is the :class:`Workspace`,
     O(chunk_size x (d + H)), whatever the number of rows.
 
-    The hidden layer is carried as ``T = tanh(A / 2)`` rather than
-    ``s = sigmoid(A) = (1 + T) / 2``: the factors 1/2 then fold into the small
-    (H x d) matrices, ``R = T (W / 2) + c + colsum(W) / 2`` and
-    ``s' = (1 - T^2) / 4``, which saves three passes over every (rows x H)
-    buffer; only tanh itself touches them elementwise.
+    The hidden layer is carried as ``T = u(inner A)`` rather than
+    ``h = f(A) = outer T + shift`` (:mod:`sklearn_dsm._activations`; for the
+    sigmoid ``T = tanh(A / 2)``, ``h = (1 + T) / 2``): the scales then fold
+    into the small (H x d) matrices, ``R = T (outer W) + c + shift colsum(W)``
+    and ``f' = outer inner u'(T)``, which saves three passes over every
+    (rows x H) buffer; only ``u`` itself touches them elementwise.
     """
+    act = get_activation(activation)
     dtype = X_noisy.dtype
     W = np.asarray(W, dtype=dtype)
     b = np.asarray(b, dtype=dtype)
@@ -145,18 +157,28 @@ def _squared_error_and_trace(
         chunk_size = ws.chunk_size
     chunk_size = min(chunk_size, ws.chunk_size)
 
-    half = dtype.type(0.5)
-    W_half = half * W
-    W_quarter_T = (half * W_half).T
-    b_half = half * b
-    c_shifted = c + W_half.sum(axis=0)
+    outer = dtype.type(act.outer)
+    W_in = dtype.type(act.inner) * W
+    W_out = W_in if act.outer == act.inner else outer * W
+    W_back_T = (outer * W_in).T  # f'(A) = outer inner u'(T)
+    b_in = dtype.type(act.inner) * b
+    if act.shift == 0:
+        c_shifted = c
+    elif act.shift == act.outer:
+        c_shifted = c + W_out.sum(axis=0)
+    else:
+        c_shifted = c + (dtype.type(act.shift) * W).sum(axis=0)
     use_trace = trace_weight != 0
+    curved = use_trace and act.unit_curvature is not None
     if use_trace:
         row_norms = np.einsum("ij,ij->i", W, W)
-        # d/dA of g = s (1 - s) = (1 - T^2) / 4 is -T (1 - T^2) / 4; the kernel
-        # accumulates half the derivative of its sum, hence trace_weight / 8.
-        trace_coef = dtype.type(-0.125 * trace_weight) * row_norms
         g_sum = np.zeros(n_components, dtype=dtype)
+    if curved:
+        # d/dA of g = f'(A) = outer inner u'(T) is outer inner^2 u''(T), and
+        # u'' = unit_curvature T u'; the kernel accumulates half the
+        # derivative of its sum (sigmoid: -trace_weight / 8).
+        coef = 0.5 * act.outer * act.inner**2 * act.unit_curvature
+        trace_coef = dtype.type(coef * trace_weight) * row_norms
 
     if row_weights is not None:
         # Weights of mean 1, so that the common factor 2 / n_rows below stays.
@@ -171,11 +193,11 @@ def _squared_error_and_trace(
         Xc = X_noisy[start:stop]
         T, D, G, Err = ws.T[:m], ws.D[:m], ws.G[:m], ws.Err[:m]
         ones = ws.ones[:m]
-        # Forward: T = tanh(A / 2), Err = R - target.
-        np.matmul(Xc, W_half.T, out=T)
-        T += b_half
-        np.tanh(T, out=T)
-        np.matmul(T, W_half, out=Err)
+        # Forward: T = u(inner A), Err = R - target.
+        np.matmul(Xc, W_in.T, out=T)
+        T += b_in
+        act.unit(T)
+        np.matmul(T, W_out, out=Err)
         Err += c_shifted
         if target is None:
             Err -= Xc
@@ -190,18 +212,19 @@ def _squared_error_and_trace(
             sq_error += float(vc @ np.einsum("ij,ij->i", Err, Err))
             Err *= vc[:, None]
         grad_c += ones @ Err
-        # Backward. Decoder: dR/dW through s = (1 + T) / 2 gives T^T Err / 2
-        # plus colsum(Err) / 2 in every row (added once, after the loop).
+        # Backward. Decoder: dR/dW through h = outer T + shift gives
+        # outer T^T Err plus shift colsum(Err) in every row (both scales
+        # applied once, after the loop).
         np.matmul(T.T, Err, out=ws.dec if k == 0 else ws.tmp)
         if k:
             ws.dec += ws.tmp
-        # Encoder: D = (Err W^T) * s' = (Err W^T / 4) * (1 - T^2).
-        np.matmul(Err, W_quarter_T, out=D)
-        np.multiply(T, T, out=G)
-        np.subtract(1, G, out=G)
+        # Encoder: D = (Err W^T) * f' = (Err (outer inner W)^T) * u'(T).
+        np.matmul(Err, W_back_T, out=D)
+        act.unit_slope(T, G)
         D *= G
         if use_trace:
             g_sum += (ones if row_weights is None else vc) @ G
+        if curved:
             G *= T
             G *= trace_coef
             if row_weights is not None:
@@ -215,14 +238,20 @@ def _squared_error_and_trace(
     # The sums above are of half the derivatives of the summed loss; the
     # common factor 2 / n_rows is applied once.
     scale = dtype.type(2.0 / n_rows)
-    grad_W = ws.dec + grad_c  # (H, d) + (d,): the colsum(Err) / 2 rows, x2
-    grad_W *= half * scale
+    # (H, d) + (d,): the shift colsum(Err) rows, in units of outer.
+    if act.shift == 0:
+        grad_W = ws.dec.copy()
+    elif act.shift == act.outer:
+        grad_W = ws.dec + grad_c
+    else:
+        grad_W = ws.dec + dtype.type(act.shift / act.outer) * grad_c
+    grad_W *= outer * scale
     grad_W += scale * ws.enc
     grad_b *= scale
     grad_c *= scale
     value = sq_error
     if use_trace:
-        g_sum *= dtype.type(0.25)  # g = (1 - T^2) / 4
+        g_sum *= dtype.type(act.outer * act.inner)  # g = outer inner u'(T)
         grad_W += (scale * dtype.type(trace_weight) * g_sum)[:, None] * W
         value += trace_weight * float(g_sum @ row_norms)
     return value / n_rows, (grad_W, grad_b, grad_c)
@@ -249,6 +278,7 @@ def dae_objective(
     chunk_size=None,
     workspace=None,
     row_weights=None,
+    activation="sigmoid",
 ):
     """J_DAE: mean squared reconstruction error of the clean rows.
 
@@ -270,6 +300,8 @@ def dae_objective(
     row_weights : ndarray of shape (K * n,), default=None
         Non-negative weight of each noisy row (its clean row's sample
         weight): the mean over rows becomes a weighted mean.
+    activation : str or Activation, default="sigmoid"
+        The hidden units' activation (:mod:`sklearn_dsm._activations`).
 
     Returns
     -------
@@ -278,7 +310,7 @@ def dae_objective(
         Gradients with respect to (W, b, c), in the dtype of ``X_noisy``.
     """
     return _squared_error_and_trace(
-        W, b, c, X_noisy, X_clean, 0.0, chunk_size, workspace, row_weights
+        W, b, c, X_noisy, X_clean, 0.0, chunk_size, workspace, row_weights, activation
     )
 
 
@@ -293,6 +325,7 @@ def dsm_objective(
     chunk_size=None,
     workspace=None,
     row_weights=None,
+    activation="sigmoid",
 ):
     """J_DSM = J_DAE / (2 sigma^4): denoising score matching (Proposition 2).
 
@@ -308,6 +341,7 @@ def dsm_objective(
             chunk_size=chunk_size,
             workspace=workspace,
             row_weights=row_weights,
+            activation=activation,
         ),
         0.5 / sigma**4,
     )
@@ -324,6 +358,7 @@ def esm_objective(
     chunk_size=None,
     workspace=None,
     row_weights=None,
+    activation="sigmoid",
 ):
     """J_ESM: explicit score matching to the Parzen score of the training set.
 
@@ -333,7 +368,16 @@ def esm_objective(
     """
     return _scaled(
         _squared_error_and_trace(
-            W, b, c, X_noisy, parzen_mean, 0.0, chunk_size, workspace, row_weights
+            W,
+            b,
+            c,
+            X_noisy,
+            parzen_mean,
+            0.0,
+            chunk_size,
+            workspace,
+            row_weights,
+            activation,
         ),
         0.5 / sigma**4,
     )
@@ -350,6 +394,7 @@ def ism_objective(
     chunk_size=None,
     workspace=None,
     row_weights=None,
+    activation="sigmoid",
 ):
     """J_ISM: Hyvarinen's implicit score matching on the rows of ``X_noisy``.
 
@@ -360,7 +405,16 @@ def ism_objective(
         raise ValueError("ism_objective takes no target; pass target=None.")
     return _scaled(
         _squared_error_and_trace(
-            W, b, c, X_noisy, None, 2.0 * sigma**2, chunk_size, workspace, row_weights
+            W,
+            b,
+            c,
+            X_noisy,
+            None,
+            2.0 * sigma**2,
+            chunk_size,
+            workspace,
+            row_weights,
+            activation,
         ),
         0.5 / sigma**4,
         shift=-X_noisy.shape[1] / sigma**2,
@@ -378,6 +432,7 @@ def flat_objective(
     shape,
     workspace=None,
     row_weights=None,
+    activation="sigmoid",
 ):
     """The objective as the optimisers see it, L2 penalty included.
 
@@ -391,7 +446,15 @@ def flat_objective(
     dtype = X_noisy.dtype
     W, b, c = unpack(theta, *shape, dtype)
     value, (gW, gb, gc) = function(
-        W, b, c, X_noisy, target, sigma, workspace=workspace, row_weights=row_weights
+        W,
+        b,
+        c,
+        X_noisy,
+        target,
+        sigma,
+        workspace=workspace,
+        row_weights=row_weights,
+        activation=activation,
     )
     if alpha:
         value += 0.5 * alpha * float(np.vdot(W, W))
@@ -499,7 +562,7 @@ class Objective:
     ----------
     function : callable
         ``(W, b, c, X_noisy, target, sigma, *, chunk_size, workspace,
-        row_weights) -> (value, (gW, gb, gc))``: the criterion in its own
+        row_weights, activation) -> (value, (gW, gb, gc))``: the criterion in its own
         units.
     optimised : callable
         The function the optimisers minimise, same signature. ``dae`` is

@@ -138,6 +138,7 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         n_components=64,
         *,
         contamination=0.1,
+        activation="sigmoid",
         sigma="auto",
         objective="ism",
         n_corruptions="auto",
@@ -158,6 +159,7 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
     ):
         super().__init__(
             n_components,
+            activation=activation,
             sigma=sigma,
             objective=objective,
             n_corruptions=n_corruptions,
@@ -179,9 +181,12 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         self.contamination = contamination
 
     def _after_fit(self, X, rng, refit):
+        # Scores are log-densities up to a constant: only of a density.
+        self._check_density()
         self._set_offset(X)
 
     def _after_partial_fit(self, X):
+        self._check_density()
         self._set_offset(X)
 
     def _rebuilt(self, attributes, X):
@@ -197,7 +202,7 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         """The ``contamination`` quantile of the training rows' scores,
         weighted by their sample weights (integer weights: exactly the
         quantile of the repeated rows')."""
-        scores = -_model.energy(Z, *theta, sigma)
+        scores = -_model.energy(Z, *theta, sigma, self.activation)
         scores += scores.dtype.type(getattr(self, "log_det_whitening_", 0.0))
         percent = 100.0 * self.contamination
         weights = self._weights()

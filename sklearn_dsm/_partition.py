@@ -40,7 +40,16 @@ def log_partition_from_weights(log_w, n_features, base_scale):
 
 
 def log_partition_ais(
-    W, b, c, sigma, *, n_chains=256, n_steps=2000, random_state=None, base=None
+    W,
+    b,
+    c,
+    sigma,
+    *,
+    n_chains=256,
+    n_steps=2000,
+    random_state=None,
+    base=None,
+    activation="sigmoid",
 ):
     """Estimate log Z(theta) by annealed importance sampling.
 
@@ -64,6 +73,8 @@ def log_partition_ais(
         Seeds the chains.
     base : tuple (mean, scale) or None, default=None
         The isotropic Gaussian the chains start from; None: ``N(c, sigma^2 I)``.
+    activation : str or Activation, default="sigmoid"
+        The hidden units' activation (:mod:`sklearn_dsm._activations`).
 
     Returns
     -------
@@ -74,7 +85,9 @@ def log_partition_ais(
         over the ``N = n_chains`` importance weights ``w``.
     """
     rng = check_random_state(random_state)
-    _, log_w, _ = anneal(W, b, c, sigma, n_chains, n_steps, rng, base=base)
+    _, log_w, _ = anneal(
+        W, b, c, sigma, n_chains, n_steps, rng, base=base, activation=activation
+    )
     _, scale = base_gaussian(c, sigma, base)
     return log_partition_from_weights(log_w, np.shape(c)[0], scale)
 
@@ -120,6 +133,7 @@ def estimate_log_partition(estimator, *, n_chains=256, n_steps=2000, random_stat
     True
     """
     check_is_fitted(estimator, "components_")
+    estimator._check_density()
     for name, value, low in (("n_chains", n_chains, 2), ("n_steps", n_steps, 1)):
         if not isinstance(value, Integral) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
@@ -131,4 +145,5 @@ def estimate_log_partition(estimator, *, n_chains=256, n_steps=2000, random_stat
         n_chains=n_chains,
         n_steps=n_steps,
         random_state=random_state,
+        activation=estimator.activation,
     )

@@ -90,7 +90,7 @@ def denoising_scorer(estimator, X, y=None):
     # Fixed seed: common noise for every model scored on these rows.
     noise = np.random.RandomState(0).standard_normal(Z.shape).astype(Z.dtype)
     noisy = Z + Z.dtype.type(estimator.sigma_) * noise
-    denoised = _model.reconstruct(noisy, *estimator._theta)
+    denoised = _model.reconstruct(noisy, *estimator._theta, estimator.activation)
     error = estimator._from_model(denoised) - estimator._from_model(Z)
     return -float(np.mean(np.sum(error**2, axis=1)))
 

@@ -15,7 +15,16 @@ import sklearn_dsm
 PACKAGE = Path(sklearn_dsm.__file__).parent
 
 LAYERS = {
-    "math": {"_warnings", "_chunking", "_theta", "_model", "_objectives", "_scaling"},
+    "math": {
+        "_warnings",
+        "_chunking",
+        "_theta",
+        "_activations",
+        "_normalisable",
+        "_model",
+        "_objectives",
+        "_scaling",
+    },
     "optim": {"_lbfgs", "_adam"},
     "density": {"_sampling", "_partition", "_diagnostics", "_mle"},
     "estimators": {

@@ -242,9 +242,9 @@ def test_likelihood_refinement_draws_rows_by_their_weights(monkeypatch):
     seen = []
     original = _mle.log_likelihood_gradient
 
-    def spy(W, b, c, sigma, batch, chains):
+    def spy(W, b, c, sigma, batch, chains, **kwargs):
         seen.append(batch.copy())
-        return original(W, b, c, sigma, batch, chains)
+        return original(W, b, c, sigma, batch, chains, **kwargs)
 
     monkeypatch.setattr(_mle, "log_likelihood_gradient", spy)
     rng = np.random.RandomState(0)
