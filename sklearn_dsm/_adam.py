@@ -85,6 +85,7 @@ def batch_objective(
     workspace=None,
     weights=None,
     activation="sigmoid",
+    tail_bound=None,
 ):
     """Value and flat gradient of the objective on one freshly corrupted batch.
 
@@ -108,6 +109,7 @@ def batch_objective(
         workspace=workspace,
         row_weights=row_weights(weights, X_noisy, X),
         activation=activation,
+        tail_bound=tail_bound,
     )
 
 
@@ -126,6 +128,7 @@ def adam_epoch(
     shape,
     weights=None,
     activation="sigmoid",
+    tail_bound=None,
 ):
     """One pass of Adam over the rows of ``X`` in minibatches; mean batch loss.
 
@@ -159,6 +162,7 @@ def adam_epoch(
             workspace,
             batch_weights,
             activation,
+            tail_bound,
         )
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             raise FloatingPointError(
@@ -275,6 +279,7 @@ def run_adam(
     on_iterate=None,
     sample_weight=None,
     activation="sigmoid",
+    tail_bound=None,
 ):
     """Epochs of minibatch Adam from ``theta`` until the loss stops improving.
 
@@ -310,6 +315,7 @@ def run_adam(
         shape=shape,
         n_corruptions=n_corruptions,
         activation=activation,
+        tail_bound=tail_bound,
     )
     X_train = X
     if early_stopping:

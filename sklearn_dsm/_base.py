@@ -333,6 +333,24 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             return self.n_corruptions
         return self._NOISY_COPIES if OBJECTIVES[self.objective].needs_noise else 0
 
+    # Whether the estimator's outputs need exp(-E) to integrate (a density,
+    # a detector whose scores are log-densities); an autoencoder's do not.
+    _is_density = False
+
+    def _tail_bound(self):
+        """The bound on W's largest singular value that the fit's penalty
+        holds (None: no penalty): 0.9 for a density whose activation grows
+        faster than linearly, below the 1 that proves it a density
+        (``_normalisable``)."""
+        if not self._is_density or ACTIVATIONS[self.activation].bounded_growth:
+            return None
+        return 0.9
+
+    def _initial_tail_bound(self):
+        # A ReLU model starts as a density: its largest singular value at
+        # most 1/2, half the bound that proves it one (_normalisable).
+        return None if ACTIVATIONS[self.activation].bounded_growth else 0.5
+
     def _check_objective_and_corruptions(self):
         if self.n_corruptions == 0 and OBJECTIVES[self.objective].needs_noise:
             clean = sorted(k for k, o in OBJECTIVES.items() if not o.needs_noise)
@@ -386,7 +404,11 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         else a fresh draw from ``rng``."""
         if warm:
             return pack(*self._theta)
-        return pack(*initial_theta(X, self.n_components, rng, self._weights()))
+        return pack(
+            *initial_theta(
+                X, self.n_components, rng, self._weights(), self._initial_tail_bound()
+            )
+        )
 
     def _fit_lbfgs(self, X, sigma, rng, warm, alpha):
         """Full-batch L-BFGS on noisy copies drawn once; returns a Ctrl-C or None.
@@ -408,6 +430,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             row_weights=row_weights(weights, X_noisy, X),
             objective=self.objective,
             activation=self.activation,
+            tail_bound=self._tail_bound(),
             sigma=sigma,
             alpha=alpha,
             shape=(self.n_components, n_features),
@@ -485,6 +508,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             n_components=self.n_components,
             objective=self.objective,
             activation=self.activation,
+            tail_bound=self._tail_bound(),
             sigma=sigma,
             alpha=alpha,
             n_corruptions=self._n_corruptions(),
@@ -670,7 +694,13 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             self._stream = check_random_state(self.random_state)
         if first:
             theta = pack(
-                *initial_theta(X, self.n_components, self._stream, self._weights())
+                *initial_theta(
+                    X,
+                    self.n_components,
+                    self._stream,
+                    self._weights(),
+                    self._initial_tail_bound(),
+                )
             )
         else:
             theta = pack(*self._theta)
@@ -690,6 +720,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             optimizer,
             objective=self.objective,
             activation=self.activation,
+            tail_bound=self._tail_bound(),
             sigma=sigma,
             alpha=alpha,
             n_corruptions=self._n_corruptions(),

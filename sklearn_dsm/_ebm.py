@@ -8,13 +8,11 @@ from sklearn.base import DensityMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._activations import get_activation
 from ._base import _BaseDSM
 from ._chunking import mean_and_spread
 from ._diagnostics import far_mass
 from ._docstrings import own_examples
 from ._mle import refine_by_likelihood
-from ._normalisable import tail_gain
 from ._partition import log_partition_from_weights
 from ._sampling import anneal
 from ._theta import pack
@@ -27,10 +25,6 @@ _FAR_MASS_WARNING = 0.05
 # above the warning's threshold.
 _AUTO_ALPHA_RAISES = 2
 _AUTO_ALPHA_FACTOR = 3.0
-# alpha="auto" with an activation of faster than linear growth (ReLU): raised
-# by the same factor, at most this many times (0.1 to 8.1), until the model is
-# proved normalisable (sklearn_dsm._normalisable).
-_AUTO_ALPHA_NORMALISING_RAISES = 4
 
 
 @own_examples("ebm")
@@ -281,6 +275,8 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     (5, 2)
     """
 
+    _is_density = True
+
     _parameter_constraints: dict = {
         **_BaseDSM._parameter_constraints,
         "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
@@ -410,8 +406,6 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         # alpha="auto": the documented remedy for mass far from the data is a
         # larger penalty; apply it here, continuing the fit from where it is,
         # at most twice (0.1, 0.3, 0.9). One AIS run per candidate.
-        if self.alpha == "auto":
-            self._raise_alpha_until_normalisable(refit)
         if self.alpha == "auto" or not self.mle_steps:
             self._estimate_log_partition(X, rng)
             for _ in range(_AUTO_ALPHA_RAISES):
@@ -446,14 +440,6 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
             )
             self._estimate_log_partition(X, rng)
         self._warn_if_unreliable()
-
-    def _raise_alpha_until_normalisable(self, refit):
-        if get_activation(self.activation).bounded_growth:
-            return
-        for _ in range(_AUTO_ALPHA_NORMALISING_RAISES):
-            if tail_gain(self.components_)[1] < 1.0:
-                return
-            refit(float(f"{_AUTO_ALPHA_FACTOR * self.alpha_:.3g}"))
 
     def _estimate_log_partition(self, X, rng):
         # No log Z, score_samples or sample of a model that is not a density.

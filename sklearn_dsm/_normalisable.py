@@ -153,3 +153,26 @@ def check_normalisable(W, activation, *, fix):
             f"{np.sqrt(upper):.3g}); the largest gain found is {lower:.3g}"
         )
     raise ValueError(f"This {activation.name} model {verdict}. {fix}")
+
+
+def tail_penalty(W, bound, strength):
+    """``strength / 2 * sum_j max(lambda_j - bound^2, 0)^2`` and its gradient.
+
+    ``lambda_j`` are the eigenvalues of ``W^T W`` (the squared singular
+    values of W): zero while every singular value is at most ``bound``, it
+    pulls the large ones back otherwise, so that a fit of a density keeps the
+    proof ``|W|_2 < 1`` at hand. Its gradient is
+    ``2 strength W V diag(max(lambda - bound^2, 0)) V^T``, from one symmetric
+    eigendecomposition of the smaller Gram matrix.
+    """
+    W = np.asarray(W)
+    wide = W.shape[0] < W.shape[1]
+    gram = W @ W.T if wide else W.T @ W
+    eigenvalues, vectors = np.linalg.eigh(gram.astype(np.float64))
+    excess = np.maximum(eigenvalues - bound**2, 0.0)
+    if not excess.any():
+        return 0.0, np.zeros_like(W)
+    value = 0.5 * strength * float(excess @ excess)
+    middle = (vectors * excess) @ vectors.T
+    grad = (middle @ W) if wide else (W @ middle)
+    return value, (2.0 * strength * grad).astype(W.dtype, copy=False)

@@ -26,6 +26,7 @@ from sklearn.utils import check_random_state
 
 from ._activations import get_activation
 from ._chunking import chunk_n_rows, row_slabs
+from ._normalisable import tail_penalty
 from ._theta import pack, unpack
 
 
@@ -433,6 +434,7 @@ def flat_objective(
     workspace=None,
     row_weights=None,
     activation="sigmoid",
+    tail_bound=None,
 ):
     """The objective as the optimisers see it, L2 penalty included.
 
@@ -441,6 +443,9 @@ def flat_objective(
     gradient are ``objective + alpha |W|^2 / 2`` in the units the objective
     is optimised in (``dae`` is optimised as ``dsm``: see :class:`Objective`).
     L-BFGS, Adam and the early-stopping validation all call this one function.
+    ``tail_bound`` (densities of an activation that grows faster than
+    linearly) adds :func:`sklearn_dsm._normalisable.tail_penalty`, strong
+    enough to hold the largest singular value of W near the bound.
     """
     function = OBJECTIVES[objective].optimised
     dtype = X_noisy.dtype
@@ -459,6 +464,14 @@ def flat_objective(
     if alpha:
         value += 0.5 * alpha * float(np.vdot(W, W))
         gW += dtype.type(alpha) * W
+    if tail_bound is not None:
+        # The criteria are O(d / sigma^2) in these units, and so is the pull
+        # on W: a hundred times that keeps the excess over the bound at a few
+        # percent of it.
+        strength = 100.0 * X_noisy.shape[1] / sigma**2
+        tail_value, tail_grad = tail_penalty(W, tail_bound, strength)
+        value += tail_value
+        gW += tail_grad
     return value, pack(gW, gb, gc)
 
 

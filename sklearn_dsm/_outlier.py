@@ -128,6 +128,8 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
     array([ 1, -1])
     """
 
+    _is_density = True
+
     _parameter_constraints: dict = {
         **_BaseDSM._parameter_constraints,
         "contamination": [Interval(Real, 0, 0.5, closed="right")],

@@ -86,19 +86,21 @@ def test_hyvarinen_loss_definition():
     )
 
 
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_extreme_inputs_do_not_overflow(dtype):
-    # |W x| up to ~1e9: sigmoid and softplus must saturate, not overflow.
+def test_extreme_inputs_do_not_overflow(dtype, activation):
+    # |W x| up to ~1e9: sigmoid and softplus must saturate, not overflow; the
+    # ReLU's F = a^2 / 2 (1e18) is within float32's range.
     rng = np.random.default_rng(6)
     X = (rng.choice([-1, 1], size=(4, 3)) * 1e6).astype(dtype)
     W, b, c = _params(rng, 5, 3, scale=1e3)
     with np.errstate(all="raise"):
         for out in (
-            _model.hidden(X, W, b),
-            _model.reconstruct(X, W, b, c),
-            _model.energy(X, W, b, c, 1.0),
-            _model.score(X, W, b, c, 1.0),
-            _model.score_jacobian_trace(X, W, b, 1.0),
+            _model.hidden(X, W, b, activation),
+            _model.reconstruct(X, W, b, c, activation),
+            _model.energy(X, W, b, c, 1.0, activation),
+            _model.score(X, W, b, c, 1.0, activation),
+            _model.score_jacobian_trace(X, W, b, 1.0, activation),
         ):
             assert out.dtype == dtype
             assert np.all(np.isfinite(out))
