@@ -21,6 +21,13 @@ class DenoisingAutoencoder(_BaseDSM):
         Number of hidden units H. 64 is cheap at any input width and measured
         no worse than 16 (iris) or 32 (wine, breast_cancer, digits) for either
         job; more units help features on image-sized inputs.
+    activation : {"sigmoid", "relu"}, default="sigmoid"
+        Hidden units ``f``: the paper's sigmoid, or the ReLU, whose energy has
+        ``F(a) = max(a, 0)^2 / 2``. The ReLU denoised better on every setting
+        measured (2.2 dB on natural-image patches) and gave better digit
+        features at ``sigma=0.2`` (doc/user_guide.rst, "Choosing the
+        activation"); it needs a noisy objective (not ``"ism"``), and its
+        ``sample`` and log Z need a model proved a density.
     sigma : float or "auto", default="auto"
         Standard deviation of the Gaussian corruption, also the model's
         temperature, in the units of ``X``. ``"auto"``: a fifth of the data's

@@ -45,6 +45,11 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         Number of hidden units H. 64 is cheap at any input width and measured
         no worse than 16 (iris) or 32 (wine, breast_cancer, digits) for either
         job; more units help features on image-sized inputs.
+    activation : {"sigmoid", "relu"}, default="sigmoid"
+        Hidden units ``f``: the paper's sigmoid (every fit is a density) or
+        the ReLU, whose fits are held to a largest singular value of ``W``
+        near 0.9 so that they are proved densities; the ReLU needs a noisy
+        objective (``objective="dsm"``), not ``"ism"``.
     sigma : float or "auto", default="auto"
         Standard deviation of the Gaussian corruption, also the model's
         temperature, in the model's coordinates (whitened ones with

@@ -35,6 +35,9 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         Expected share of outliers in the training rows, in (0, 0.5]: the
         threshold ``offset_`` leaves this share of them below it. It sets
         ``predict`` only; the scores and their ranking do not depend on it.
+    activation : {"sigmoid", "relu"}, default="sigmoid"
+        Hidden units ``f``, as for :class:`ScoreMatchingEBM`: with the ReLU
+        the fit is held to a proved density and needs ``objective="dsm"``.
     sigma : float or "auto", default="auto"
         Noise level and temperature of the model, in the units of ``X``.
         ``"auto"``: Silverman's kernel bandwidth, as for
