@@ -38,6 +38,11 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
     activation : {"sigmoid", "relu"}, default="sigmoid"
         Hidden units ``f``, as for :class:`ScoreMatchingEBM`: with the ReLU
         the fit is held to a proved density and needs ``objective="dsm"``.
+        The sigmoid is the default: the ReLU's lead in mean ROC AUC on the
+        one-class-vs-rest splits (0.960 against 0.952) is all breast_cancer,
+        where any smoother model gains; it ranks worse on wine and digits,
+        and on digits its fits (held to ``|W|_2 <= 0.9``) take 30 times as
+        long and reach ``max_iter`` (doc/quality.rst).
     sigma : float or "auto", default="auto"
         Noise level and temperature of the model, in the units of ``X``.
         ``"auto"``: Silverman's kernel bandwidth, as for

@@ -65,13 +65,22 @@ def small():
     noisy criterion ``objective="dsm"`` that the autoencoder fits too, so that
     the two faces fit one objective here (the EBM's own default, ``"ism"`` on
     the clean rows, is checked by test_defaults.py and test_common.py).
+    ``activation="sigmoid"`` for every estimator: the paper's model, which is
+    a density whatever its weights, so that the density oracles here apply to
+    the autoencoder too (test_activations.py runs the ReLU, the default of
+    the autoencoder and the detector, through the same closed forms).
     ``fast_ais=False`` keeps the EBM's own AIS defaults (256 chains, 2000
     steps), which some tests' tolerances were calibrated on.
     """
 
     def make(Estimator, *, fast_ais=True, **params):
         defaults = dict(
-            n_components=8, sigma=0.3, n_corruptions=3, random_state=0, whiten=False
+            n_components=8,
+            activation="sigmoid",
+            sigma=0.3,
+            n_corruptions=3,
+            random_state=0,
+            whiten=False,
         )
         if fast_ais and Estimator is ScoreMatchingEBM:
             defaults.update(n_ais_chains=32, n_ais_steps=200)
@@ -86,7 +95,8 @@ def small():
 def adam_dae():
     """``adam_dae(**params)``: a DenoisingAutoencoder trained by minibatch Adam.
 
-    Defaults: 8 units, ``sigma=0.3``, ``alpha=0.1``, objective ``"dsm"``,
+    Defaults: 8 sigmoid units (so that every objective, ``"ism"`` included,
+    applies), ``sigma=0.3``, ``alpha=0.1``, objective ``"dsm"``,
     learning rate 0.01, batches of 64, 4 corruptions, ``random_state=0``, and
     no stopping on a stalled loss (``n_iter_no_change=10**6``).
     """
@@ -94,6 +104,7 @@ def adam_dae():
     def make(**params):
         defaults = dict(
             n_components=8,
+            activation="sigmoid",
             sigma=0.3,
             alpha=0.1,
             objective="dsm",
@@ -120,7 +131,13 @@ def expected_objective():
         X_noisy = corrupt(X, sigma, n_draws, np.random.RandomState(123))
         W = est.components_
         J = dsm_objective(
-            W, est.intercept_hidden_, est.intercept_visible_, X_noisy, X, sigma
+            W,
+            est.intercept_hidden_,
+            est.intercept_visible_,
+            X_noisy,
+            X,
+            sigma,
+            activation=est.activation,
         )[0]
         return J + 0.5 * alpha * float(np.vdot(W, W))
 

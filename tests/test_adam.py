@@ -25,6 +25,7 @@ def test_adam_reaches_the_lbfgs_optimum_within_half_a_percent(
     moons = make_moons_std(300, 0.08)
     reference = DenoisingAutoencoder(
         8,
+        activation="sigmoid",  # that of the adam_dae fixture
         sigma=SIGMA,
         alpha=ALPHA,
         objective="dsm",
@@ -107,6 +108,7 @@ def test_partial_fit_every_objective_lowers_the_loss_and_keeps_float32(
     moons = make_moons_std(300, 0.08)
     params = dict(
         n_components=8,
+        activation="sigmoid",  # every objective, "ism" included
         sigma=SIGMA,
         objective=objective,
         learning_rate_init=0.01,

@@ -18,7 +18,13 @@ from sklearn_dsm import (
 # to rounding only without noise (repeated rows draw noise of their own). The
 # noisy criteria's weights are tested to Monte Carlo error in
 # test_sample_weight.py, and their fits everywhere else.
-_DETERMINISTIC = dict(n_components=5, objective="ism", n_corruptions=0, max_iter=50)
+_DETERMINISTIC = dict(
+    n_components=5,
+    activation="sigmoid",
+    objective="ism",
+    n_corruptions=0,
+    max_iter=50,
+)
 
 
 @parametrize_with_checks(
@@ -36,8 +42,8 @@ def test_sklearn_compatible_estimator(estimator, check):
 # "Sample weights"). The check compares fits with integer weights to fits on
 # repeated rows at rtol 1e-7. The autoencoder's default criterion ("dae")
 # draws noise per row, so a repeated row is another draw, not the same term
-# counted twice. The density's and the detector's default ("ism" on the clean
-# rows) is deterministic, but the two fits sum the same terms in another
+# counted twice. The density's and the detector's default ("ism" on the
+# clean rows) is deterministic, but the two fits sum the same terms in another
 # order: a difference of rounding, which a long non-convex L-BFGS path (up to
 # 2000 iterations, no tol) carries to another stopping point. Fifty
 # iterations (the configuration above) leave it no time to grow.
@@ -54,14 +60,15 @@ EXPECTED_FAILED_ON_DEFAULTS = {
 
 # The ReLU has no deterministic criterion (Hyvarinen's needs a continuous
 # f'), so its estimators run the checks on the defaults only, with the same
-# one expected failure: its criteria are all noisy.
+# one expected failure: its criteria are all noisy. Each estimator runs with
+# its default activation and with the other one.
 @pytest.mark.parametrize(
     "estimator",
     [
         DenoisingAutoencoder(),
         ScoreMatchingEBM(),
         ScoreMatchingOutlierDetector(),
-        DenoisingAutoencoder(activation="relu"),
+        DenoisingAutoencoder(activation="sigmoid"),
         ScoreMatchingEBM(activation="relu", objective="dsm"),
         ScoreMatchingOutlierDetector(activation="relu", objective="dsm"),
     ],

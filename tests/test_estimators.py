@@ -16,6 +16,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn_dsm import (
     DenoisingAutoencoder,
     ScoreMatchingEBM,
+    ScoreMatchingOutlierDetector,
     _lbfgs,
     denoising_scorer,
     hyvarinen_scorer,
@@ -25,16 +26,20 @@ from sklearn_dsm import (
 def test_the_two_faces_differ_only_in_their_job_defaults():
     """One model: the shared hyperparameters have the same defaults, except
     the criterion (features: reconstruction from noisy copies; density:
-    Hyvarinen's criterion on the clean rows) and the coordinates (features
-    in the input's own, density in whitened ones); sigma="auto", tol=None
-    and n_corruptions="auto" resolve per job."""
+    Hyvarinen's criterion on the clean rows), the activation (the ReLU wins
+    the autoencoder's jobs, the sigmoid the density's), and the coordinates
+    (features in the input's own, density in whitened ones); sigma="auto",
+    tol=None and n_corruptions="auto" resolve per job."""
     assert DenoisingAutoencoder().objective == "dae"
     assert ScoreMatchingEBM().objective == "ism"
+    assert DenoisingAutoencoder().activation == "relu"
+    assert ScoreMatchingEBM().activation == "sigmoid"
+    assert ScoreMatchingOutlierDetector().activation == "sigmoid"
     assert not DenoisingAutoencoder().whiten and ScoreMatchingEBM().whiten
     dae_params = DenoisingAutoencoder().get_params()
     ebm_params = ScoreMatchingEBM().get_params()
     differ = {k for k in dae_params if dae_params[k] != ebm_params[k]}
-    assert differ == {"objective", "whiten", "alpha"}
+    assert differ == {"activation", "objective", "whiten", "alpha"}
     assert DenoisingAutoencoder()._n_corruptions() == 3
     assert ScoreMatchingEBM()._n_corruptions() == 0
     assert ScoreMatchingEBM(objective="dsm")._n_corruptions() == 3
@@ -346,7 +351,12 @@ def test_grid_search_over_sigma_on_the_autoencoder_alone(small):
     """
     X = np.random.RandomState(0).normal(size=(300, 2))
     est = DenoisingAutoencoder(
-        n_components=4, n_corruptions=5, max_iter=100, tol=1e-4, random_state=0
+        n_components=4,
+        activation="sigmoid",  # that of small(ScoreMatchingEBM) below
+        n_corruptions=5,
+        max_iter=100,
+        tol=1e-4,
+        random_state=0,
     )
     grid = {"sigma": [0.03, 0.3, 1.0, 3.0, 30.0]}
     with warnings.catch_warnings():
