@@ -67,8 +67,8 @@ def small():
     the clean rows, is checked by test_defaults.py and test_common.py).
     ``activation="sigmoid"`` for every estimator: the paper's model, which is
     a density whatever its weights, so that the density oracles here apply to
-    the autoencoder too (test_activations.py runs the ReLU, the default of
-    the autoencoder and the detector, through the same closed forms).
+    the autoencoder too (test_activations.py runs the ReLU, the
+    autoencoder's default, through the same closed forms).
     ``fast_ais=False`` keeps the EBM's own AIS defaults (256 chains, 2000
     steps), which some tests' tolerances were calibrated on.
     """

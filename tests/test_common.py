@@ -42,8 +42,8 @@ def test_sklearn_compatible_estimator(estimator, check):
 # "Sample weights"). The check compares fits with integer weights to fits on
 # repeated rows at rtol 1e-7. The autoencoder's default criterion ("dae")
 # draws noise per row, so a repeated row is another draw, not the same term
-# counted twice. The density's and the detector's default ("ism" on the
-# clean rows) is deterministic, but the two fits sum the same terms in another
+# counted twice. The density's and the detector's default ("ism" on the clean
+# rows) is deterministic, but the two fits sum the same terms in another
 # order: a difference of rounding, which a long non-convex L-BFGS path (up to
 # 2000 iterations, no tol) carries to another stopping point. Fifty
 # iterations (the configuration above) leave it no time to grow.
