@@ -119,6 +119,8 @@ def _squared_error_and_trace(
     workspace=None,
     row_weights=None,
     activation="sigmoid",
+    out=None,
+    gradient=True,
 ):
     """``mean_rows(|R - T|^2 + trace_weight * sum_i g_i |W_i|^2)`` and its gradient.
 
@@ -129,6 +131,13 @@ def _squared_error_and_trace(
     row count divides the number of noisy rows: noisy row ``j`` pairs with target
     row ``j % len(target)``. Extra memory is the :class:`Workspace`,
     O(chunk_size x (d + H)), whatever the number of rows.
+
+    ``out``, if given, is a tuple of (H, d), (H,) and (d,) arrays in the
+    data's dtype that receive the gradient (Adam passes views of one flat
+    buffer, so that no gradient is allocated or packed per batch); they are
+    returned. ``gradient=False`` skips the backward pass (three of the five
+    products) and returns ``(value, None)``: the stopping monitor needs only
+    the value.
 
     The hidden layer is carried as ``T = u(inner A)`` rather than
     ``h = f(A) = outer T + shift`` (:mod:`sklearn_dsm._activations`; for the
@@ -159,10 +168,13 @@ def _squared_error_and_trace(
     chunk_size = min(chunk_size, ws.chunk_size)
 
     outer = dtype.type(act.outer)
-    W_in = dtype.type(act.inner) * W
+    # A unit scale (the ReLU's) is skipped rather than multiplied: the same
+    # numbers, without three (H x d) copies per evaluation.
+    W_in = W if act.inner == 1 else dtype.type(act.inner) * W
     W_out = W_in if act.outer == act.inner else outer * W
-    W_back_T = (outer * W_in).T  # f'(A) = outer inner u'(T)
-    b_in = dtype.type(act.inner) * b
+    # f'(A) = outer inner u'(T)
+    W_back_T = W_in.T if act.outer == 1 else (outer * W_in).T
+    b_in = b if act.inner == 1 else dtype.type(act.inner) * b
     if act.shift == 0:
         c_shifted = c
     elif act.shift == act.outer:
@@ -186,8 +198,14 @@ def _squared_error_and_trace(
         v = np.asarray(row_weights, dtype=np.float64)
         v = (v * (n_rows / v.sum())).astype(dtype)
     sq_error = 0.0
-    grad_b = np.zeros(n_components, dtype=dtype)
-    grad_c = np.zeros(n_features, dtype=dtype)
+    if out is None:
+        grad_W = np.empty((n_components, n_features), dtype=dtype)
+        grad_b = np.zeros(n_components, dtype=dtype)
+        grad_c = np.zeros(n_features, dtype=dtype)
+    else:
+        grad_W, grad_b, grad_c = out
+        grad_b[...] = 0
+        grad_c[...] = 0
     for k, start in enumerate(range(0, n_rows, chunk_size)):
         stop = min(start + chunk_size, n_rows)
         m = stop - start
@@ -212,13 +230,18 @@ def _squared_error_and_trace(
             vc = v[start:stop]
             sq_error += float(vc @ np.einsum("ij,ij->i", Err, Err))
             Err *= vc[:, None]
+        if not gradient:
+            if use_trace:
+                act.unit_slope(T, G)
+                g_sum += (ones if row_weights is None else vc) @ G
+            continue
         grad_c += ones @ Err
         # Backward. Decoder: dR/dW through h = outer T + shift gives
         # outer T^T Err plus shift colsum(Err) in every row (both scales
         # applied once, after the loop).
-        np.matmul(T.T, Err, out=ws.dec if k == 0 else ws.tmp)
+        np.matmul(T.T, Err, out=grad_W if k == 0 else ws.tmp)
         if k:
-            ws.dec += ws.tmp
+            grad_W += ws.tmp
         # Encoder: D = (Err W^T) * f' = (Err (outer inner W)^T) * u'(T).
         np.matmul(Err, W_back_T, out=D)
         act.unit_slope(T, G)
@@ -239,18 +262,22 @@ def _squared_error_and_trace(
     # The sums above are of half the derivatives of the summed loss; the
     # common factor 2 / n_rows is applied once.
     scale = dtype.type(2.0 / n_rows)
+    value = sq_error
+    if not gradient:
+        if use_trace:
+            g_sum *= dtype.type(act.outer * act.inner)
+            value += trace_weight * float(g_sum @ row_norms)
+        return value / n_rows, None
     # (H, d) + (d,): the shift colsum(Err) rows, in units of outer.
-    if act.shift == 0:
-        grad_W = ws.dec.copy()
-    elif act.shift == act.outer:
-        grad_W = ws.dec + grad_c
-    else:
-        grad_W = ws.dec + dtype.type(act.shift / act.outer) * grad_c
+    if act.shift == act.outer:
+        grad_W += grad_c
+    elif act.shift != 0:
+        grad_W += dtype.type(act.shift / act.outer) * grad_c
     grad_W *= outer * scale
-    grad_W += scale * ws.enc
+    ws.enc *= scale
+    grad_W += ws.enc
     grad_b *= scale
     grad_c *= scale
-    value = sq_error
     if use_trace:
         g_sum *= dtype.type(act.outer * act.inner)  # g = outer inner u'(T)
         grad_W += (scale * dtype.type(trace_weight) * g_sum)[:, None] * W
@@ -262,9 +289,10 @@ def _scaled(value_and_grad, factor, shift=0.0):
     """Scale a (value, grads) pair by ``factor``; the kernel's arrays are fresh,
     so the gradients are scaled in place rather than copied."""
     value, grads = value_and_grad
-    factor_t = grads[0].dtype.type(factor)
-    for g in grads:
-        g *= factor_t
+    if grads is not None:
+        factor_t = grads[0].dtype.type(factor)
+        for g in grads:
+            g *= factor_t
     return value * factor + shift, grads
 
 
@@ -280,6 +308,8 @@ def dae_objective(
     workspace=None,
     row_weights=None,
     activation="sigmoid",
+    out=None,
+    gradient=True,
 ):
     """J_DAE: mean squared reconstruction error of the clean rows.
 
@@ -303,15 +333,31 @@ def dae_objective(
         weight): the mean over rows becomes a weighted mean.
     activation : str or Activation, default="sigmoid"
         The hidden units' activation (:mod:`sklearn_dsm._activations`).
+    out : tuple of ndarray, default=None
+        Arrays of shapes (H, d), (H,), (d,) in the dtype of ``X_noisy`` that
+        receive the gradients (and are returned), instead of fresh ones.
+    gradient : bool, default=True
+        False: the value alone, from the forward pass; ``grads`` is None.
 
     Returns
     -------
     value : float
-    grads : tuple of ndarray
+    grads : tuple of ndarray or None
         Gradients with respect to (W, b, c), in the dtype of ``X_noisy``.
     """
     return _squared_error_and_trace(
-        W, b, c, X_noisy, X_clean, 0.0, chunk_size, workspace, row_weights, activation
+        W,
+        b,
+        c,
+        X_noisy,
+        X_clean,
+        0.0,
+        chunk_size,
+        workspace,
+        row_weights,
+        activation,
+        out,
+        gradient,
     )
 
 
@@ -327,6 +373,8 @@ def dsm_objective(
     workspace=None,
     row_weights=None,
     activation="sigmoid",
+    out=None,
+    gradient=True,
 ):
     """J_DSM = J_DAE / (2 sigma^4): denoising score matching (Proposition 2).
 
@@ -343,6 +391,8 @@ def dsm_objective(
             workspace=workspace,
             row_weights=row_weights,
             activation=activation,
+            out=out,
+            gradient=gradient,
         ),
         0.5 / sigma**4,
     )
@@ -360,6 +410,8 @@ def esm_objective(
     workspace=None,
     row_weights=None,
     activation="sigmoid",
+    out=None,
+    gradient=True,
 ):
     """J_ESM: explicit score matching to the Parzen score of the training set.
 
@@ -379,6 +431,8 @@ def esm_objective(
             workspace,
             row_weights,
             activation,
+            out,
+            gradient,
         ),
         0.5 / sigma**4,
     )
@@ -396,6 +450,8 @@ def ism_objective(
     workspace=None,
     row_weights=None,
     activation="sigmoid",
+    out=None,
+    gradient=True,
 ):
     """J_ISM: Hyvarinen's implicit score matching on the rows of ``X_noisy``.
 
@@ -416,6 +472,8 @@ def ism_objective(
             workspace,
             row_weights,
             activation,
+            out,
+            gradient,
         ),
         0.5 / sigma**4,
         shift=-X_noisy.shape[1] / sigma**2,
@@ -435,6 +493,8 @@ def flat_objective(
     row_weights=None,
     activation="sigmoid",
     tail_bound=None,
+    out=None,
+    gradient=True,
 ):
     """The objective as the optimisers see it, L2 penalty included.
 
@@ -446,11 +506,20 @@ def flat_objective(
     ``tail_bound`` (densities of an activation that grows faster than
     linearly) adds :func:`sklearn_dsm._normalisable.tail_penalty`, strong
     enough to hold the largest singular value of W near the bound.
+
+    Adam's path: ``theta`` in the data's dtype (no cast), ``out`` a flat
+    buffer like ``theta`` that receives the gradient and is returned;
+    ``gradient=False`` returns ``(value, None)`` from the forward pass alone.
     """
     function = OBJECTIVES[objective].optimised
     dtype = X_noisy.dtype
+    if out is not None and out.dtype != dtype:
+        raise ValueError(
+            f"out has dtype {out.dtype}; the gradient buffer must have the "
+            f"data's dtype {dtype}."
+        )
     W, b, c = unpack(theta, *shape, dtype)
-    value, (gW, gb, gc) = function(
+    value, grads = function(
         W,
         b,
         c,
@@ -460,10 +529,11 @@ def flat_objective(
         workspace=workspace,
         row_weights=row_weights,
         activation=activation,
+        out=None if out is None else unpack(out, *shape, dtype),
+        gradient=gradient,
     )
     if alpha:
         value += 0.5 * alpha * float(np.vdot(W, W))
-        gW += dtype.type(alpha) * W
     if tail_bound is not None:
         # The criteria are O(d / sigma^2) in these units, and so is the pull
         # on W: a hundred times that keeps the excess over the bound at a few
@@ -471,8 +541,14 @@ def flat_objective(
         strength = 100.0 * X_noisy.shape[1] / sigma**2
         tail_value, tail_grad = tail_penalty(W, tail_bound, strength)
         value += tail_value
+    if not gradient:
+        return value, None
+    gW, gb, gc = grads
+    if alpha:
+        gW += dtype.type(alpha) * W
+    if tail_bound is not None:
         gW += tail_grad
-    return value, pack(gW, gb, gc)
+    return value, (pack(gW, gb, gc) if out is None else out)
 
 
 def parzen_posterior_mean(X_query, X_train, sigma, *, chunk_size=None, weights=None):
