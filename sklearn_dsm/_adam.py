@@ -3,16 +3,21 @@
 L-BFGS needs the whole data set and one fixed set of noisy copies. Minibatch
 training instead draws new noise for every batch, which is what the
 expectations in the objectives ask for (``doc/math.rst``, "The four
-objectives"). Its memory is set by the batch, not by the data set. One
-:func:`adam_epoch` is one pass over the rows it is given; :func:`run_adam`
-runs epochs with early stopping for ``fit(solver="adam")``, and
-``partial_fit`` runs exactly one epoch per call, so a stream of
-``partial_fit`` calls is the same algorithm as ``fit`` on the concatenation.
+objectives"). Its memory is set by the batch, not by the data set.
+
+The solver is built like :mod:`sklearn_dsm._lbfgs`: :func:`run_adam` knows
+a flat objective of a batch, ``fun(theta, rows)`` (:class:`NoisyBatches`,
+which owns the noise and the targets), a source of batches
+(:class:`BatchSource`) and a watched objective for its stopping rule
+(:class:`FixedNoiseObjective`), and nothing of estimators. One
+:func:`adam_epoch` is one pass over the batches; ``partial_fit`` runs
+exactly one epoch per call, so a stream of ``partial_fit`` calls is the same
+algorithm as ``fit`` on the concatenation. Parameters, gradients and Adam's
+moments are in the data's dtype, and every per-batch buffer is made once.
 """
 
 import zlib
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 
@@ -23,6 +28,7 @@ from ._objectives import (
     objective_target,
     row_weights,
 )
+from ._theta import n_params
 
 
 class AdamState:
@@ -42,26 +48,64 @@ class AdamState:
         Decay rates of the first and second moment estimates.
     epsilon : float, default=1e-8
         Added to the root of the second moment; keeps steps finite.
+    dtype : dtype, default=np.float64
+        Of the moments, and of the parameters and gradients they step: the
+        minibatch solver keeps all three in the data's dtype, so that a
+        float32 fit casts nothing per step.
     """
 
     def __init__(
-        self, n_params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+        self,
+        n_params,
+        learning_rate=1e-3,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        dtype=np.float64,
     ):
         self.learning_rate = learning_rate
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
-        self.m = np.zeros(n_params)
-        self.v = np.zeros(n_params)
+        self.m = np.zeros(n_params, dtype=dtype)
+        self.v = np.zeros(n_params, dtype=dtype)
         self.t = 0
 
+    def astype(self, dtype):
+        """The moments in ``dtype`` (a stream whose data changes dtype)."""
+        self.m = self.m.astype(dtype, copy=False)
+        self.v = self.v.astype(dtype, copy=False)
+        return self
+
+    def _scratch(self):
+        # Two buffers the size of theta, made once: a step allocates nothing.
+        # Not pickled (see __getstate__); remade on first use.
+        buffers = self.__dict__.get("_buffers")
+        if (
+            buffers is None
+            or buffers[0].shape != self.m.shape
+            or (buffers[0].dtype != self.m.dtype)
+        ):
+            buffers = (np.empty_like(self.m), np.empty_like(self.m))
+            self._buffers = buffers
+        return buffers
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_buffers", None)
+        return state
+
     def step(self, theta, grad):
-        """Update ``theta`` (float64, in place) by one Adam step down ``grad``."""
+        """Update ``theta`` in place by one Adam step down ``grad``."""
         self.t += 1
+        tmp, step = self._scratch()
+        np.multiply(grad, 1 - self.beta_1, out=tmp)
         self.m *= self.beta_1
-        self.m += (1 - self.beta_1) * grad
+        self.m += tmp
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - self.beta_2
         self.v *= self.beta_2
-        self.v += (1 - self.beta_2) * np.square(grad)
+        self.v += tmp
         # Bias corrections folded into the step size, as in the paper's
         # "efficient version" (and scikit-learn's MLP).
         lr = (
@@ -69,112 +113,171 @@ class AdamState:
             * np.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
-        theta -= lr * self.m / (np.sqrt(self.v) + self.epsilon)
+        np.sqrt(self.v, out=tmp)
+        tmp += self.epsilon
+        np.multiply(self.m, lr, out=step)
+        step /= tmp
+        theta -= step
         return theta
 
 
-def batch_objective(
-    theta,
-    X,
-    objective,
-    sigma,
-    alpha,
-    n_corruptions,
-    rng,
-    shape,
-    workspace=None,
-    weights=None,
-    activation="sigmoid",
-    tail_bound=None,
-):
-    """Value and flat gradient of the objective on one freshly corrupted batch.
+def noise_stream(rng):
+    """The random stream of minibatch training, seeded from ``rng``.
 
-    ``shape`` is (n_components, n_features). The units are those the
-    objective is optimised in (``dae`` as ``dsm``), as in the L-BFGS path.
-    ESM's target is the Parzen posterior mean against *this batch*, so its
-    variance reduction is that of a batch-sized Parzen estimate. With
-    ``weights`` (the batch rows' sample weights) the mean over the batch is
-    weighted.
+    A ``numpy.random.Generator``: it draws float32 normals directly (the
+    legacy ``RandomState`` draws float64 and a float32 fit cast them, twice
+    the cost of the draw). One draw from ``rng`` seeds it, so ``fit`` and a
+    first ``partial_fit`` that start from the same ``random_state`` (and
+    draw the same initial weights from it) get the same stream.
     """
-    X_noisy = corrupt(X, sigma, n_corruptions, rng)
-    target = objective_target(objective, X, X_noisy, sigma, weights)
-    return flat_objective(
-        theta,
-        X_noisy,
-        target,
-        objective=objective,
-        sigma=sigma,
-        alpha=alpha,
-        shape=shape,
-        workspace=workspace,
-        row_weights=row_weights(weights, X_noisy, X),
-        activation=activation,
-        tail_bound=tail_bound,
-    )
+    return np.random.Generator(np.random.PCG64(rng.randint(np.iinfo(np.int32).max)))
 
 
-def adam_epoch(
-    theta,
-    X,
-    optimizer,
-    *,
-    objective,
-    sigma,
-    alpha,
-    n_corruptions,
-    batch_size,
-    shuffle,
-    rng,
-    shape,
-    weights=None,
-    activation="sigmoid",
-    tail_bound=None,
-):
-    """One pass of Adam over the rows of ``X`` in minibatches; mean batch loss.
+class NoisyBatches:
+    """The training objective on freshly corrupted rows, as ``fun(theta, rows)``.
 
-    Rows are visited in a random order when ``shuffle``; every batch gets
-    fresh noise from ``rng``. ``theta`` (float64) is updated in place. With
-    ``weights`` (sample weights), each batch's loss is its weighted mean and
-    the epoch's the weighted mean of the batches'.
+    ``fun(theta, rows)`` corrupts ``X[rows]`` (``n_corruptions`` copies of
+    each row, drawn from ``noise``, a ``numpy.random.Generator``), makes the
+    objective's target and returns the value and flat gradient of
+    :func:`sklearn_dsm._objectives.flat_objective`, in the data's dtype. It
+    owns every buffer a batch needs (the noisy rows, the kernel's scratch,
+    the gradient), so a step allocates nothing the size of the model; the
+    returned gradient is overwritten by the next call. ESM's target is the
+    Parzen posterior mean against *this batch*, so its variance reduction is
+    that of a batch-sized Parzen estimate. With ``weights`` (one per row of
+    ``X``) the batch's loss is its weighted mean.
     """
-    n = X.shape[0]
-    order = rng.permutation(n) if shuffle else None
-    # One set of scratch buffers for every batch of the epoch (the last,
-    # smaller batch fits in them too).
-    workspace = Workspace.for_shape(
-        max(n_corruptions, 1) * min(batch_size, n), X.shape[1], shape[0], X.dtype
-    )
-    total = 0.0
-    for start in range(0, n, batch_size):
-        rows = slice(start, min(start + batch_size, n))
-        index = order[rows] if shuffle else rows
-        batch = X[index]
-        batch_weights = None if weights is None else weights[index]
-        value, grad = batch_objective(
-            theta,
-            batch,
-            objective,
-            sigma,
-            alpha,
-            n_corruptions,
-            rng,
-            shape,
-            workspace,
-            batch_weights,
-            activation,
-            tail_bound,
+
+    def __init__(
+        self,
+        X,
+        noise,
+        *,
+        objective,
+        sigma,
+        alpha,
+        n_corruptions,
+        shape,
+        batch_size,
+        weights=None,
+        activation="sigmoid",
+        tail_bound=None,
+    ):
+        self.X, self.noise, self.weights = X, noise, weights
+        self.objective, self.sigma = objective, sigma
+        self.n_corruptions = n_corruptions
+        self.kwargs = dict(
+            objective=objective,
+            sigma=sigma,
+            alpha=alpha,
+            shape=shape,
+            activation=activation,
+            tail_bound=tail_bound,
         )
-        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
-            raise FloatingPointError(
-                "the minibatch objective is not finite: lower "
-                "learning_rate_init, standardise X or increase alpha."
-            )
+        rows = max(n_corruptions, 1) * min(batch_size, X.shape[0])
+        self._noisy = np.empty((rows, X.shape[1]), dtype=X.dtype)
+        self._workspace = Workspace.for_shape(rows, X.shape[1], shape[0], X.dtype)
+        self._grad = np.empty(n_params(*shape), dtype=X.dtype)
+
+    def corrupt(self, batch):
+        """``n_corruptions`` stacked noisy copies of ``batch``, in a reused buffer."""
+        K, m = self.n_corruptions, batch.shape[0]
+        if K == 0:
+            return batch
+        if K * m > self._noisy.shape[0]:
+            self._noisy = np.empty((K * m, batch.shape[1]), dtype=batch.dtype)
+        noisy = self._noisy[: K * m]
+        self.noise.standard_normal(out=noisy, dtype=noisy.dtype)
+        noisy *= self.sigma
+        for k in range(K):
+            noisy[k * m : (k + 1) * m] += batch
+        return noisy
+
+    def __call__(self, theta, rows):
+        batch = self.X[rows]
+        weights = None if self.weights is None else self.weights[rows]
+        noisy = self.corrupt(batch)
+        target = objective_target(self.objective, batch, noisy, self.sigma, weights)
+        return flat_objective(
+            theta,
+            noisy,
+            target,
+            workspace=self._workspace,
+            row_weights=row_weights(weights, noisy, batch),
+            out=self._grad,
+            **self.kwargs,
+        )
+
+
+@dataclass
+class BatchSource:
+    """The minibatches of one epoch: iterate it for their row indices.
+
+    ``rows`` (None: all ``n_rows``) are the rows trained on; each epoch
+    visits them in a fresh order from ``rng`` (a Generator) when
+    ``shuffle``, in batches of ``batch_size`` (the last may be smaller).
+    """
+
+    n_rows: int
+    batch_size: int
+    shuffle: bool
+    rng: np.random.Generator
+    rows: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.rows is not None:
+            self.n_rows = len(self.rows)
+        self.batch_size = min(self.batch_size, self.n_rows)
+
+    @property
+    def steps(self):
+        """Batches per epoch."""
+        return -(-self.n_rows // self.batch_size)
+
+    def __iter__(self):
+        n, size = self.n_rows, self.batch_size
+        order = self.rng.permutation(n) if self.shuffle else None
+        if self.rows is not None:
+            order = self.rows if order is None else self.rows[order]
+        for start in range(0, n, size):
+            stop = min(start + size, n)
+            yield slice(start, stop) if order is None else order[start:stop]
+
+
+def adam_epoch(fun, theta, optimizer, batches, weights=None):
+    """One pass of Adam over ``batches``; the epoch's mean batch loss.
+
+    ``fun(theta, rows) -> (value, flat gradient)`` is the objective on one
+    batch (:class:`NoisyBatches`), ``batches`` an iterable of row indices
+    (:class:`BatchSource`). ``theta`` is updated in place. With ``weights``
+    (sample weights, indexed by the same rows), each batch's loss counts by
+    its weight, else by its size.
+    """
+    total = count = 0.0
+    for rows in batches:
+        value, grad = fun(theta, rows)
+        if not np.isfinite(value):
+            _not_finite()
         optimizer.step(theta, grad)
-        if weights is None:
-            total += value * batch.shape[0]
-        else:
-            total += value * float(batch_weights.sum())
-    return total / (n if weights is None else float(weights.sum()))
+        size = (
+            float(weights[rows].sum())
+            if weights is not None
+            else (rows.stop - rows.start if isinstance(rows, slice) else len(rows))
+        )
+        total += value * size
+        count += size
+    # One check of the parameters per epoch, not one of every gradient per
+    # batch: a non-finite gradient leaves its mark in theta.
+    if not np.all(np.isfinite(theta)):
+        _not_finite()
+    return total / count
+
+
+def _not_finite():
+    raise FloatingPointError(
+        "the minibatch objective is not finite: lower "
+        "learning_rate_init, standardise X or increase alpha."
+    )
 
 
 @dataclass
@@ -242,82 +345,25 @@ def patience(n_iter_no_change, n_rows, batch_size):
     return max(_PATIENCE_EPOCHS, -(-_PATIENCE_STEPS // steps_per_epoch))
 
 
-def _fixed_noise_objective(X, seed, weights=None, **kwargs):
-    """``theta -> objective`` on noise drawn once from ``seed``: a function of
-    the parameters alone, whose changes are the model's, not the noise's."""
-    X_noisy = corrupt(X, kwargs["sigma"], kwargs.pop("n_corruptions"), seed)
-    target = objective_target(kwargs["objective"], X, X_noisy, kwargs["sigma"], weights)
-    return partial(
-        flat_objective,
-        X_noisy=X_noisy,
-        target=target,
-        row_weights=row_weights(weights, X_noisy, X),
-        **kwargs,
-    )
+def watched_rows(X, rng, early_stopping, validation_fraction):
+    """The rows Adam trains on and the rows its stopping rule watches.
 
-
-def run_adam(
-    theta,
-    X,
-    rng,
-    *,
-    n_components,
-    objective,
-    sigma,
-    alpha,
-    n_corruptions,
-    learning_rate,
-    batch_size,
-    shuffle,
-    max_iter,
-    tol,
-    n_iter_no_change,
-    early_stopping,
-    validation_fraction,
-    loss_units=1.0,
-    on_epoch=None,
-    on_iterate=None,
-    sample_weight=None,
-    activation="sigmoid",
-    tail_bound=None,
-):
-    """Epochs of minibatch Adam from ``theta`` until the loss stops improving.
-
-    The stopping rule watches an objective on noise drawn once: the held-out
-    rows' with ``early_stopping`` (``validation_fraction`` of the rows, drawn
-    from ``rng``), else that of up to 2000 training rows. The training loss
-    itself, with fresh noise in every batch, jitters by more than any useful
-    ``tol``. When the watched objective has not improved by ``tol``
-    (relative; ``tol / 10`` after the first cut, ``tol / 100`` after the
-    second) for ``n_iter_no_change`` epochs (``"auto"``: :func:`patience`),
-    the step size is divided by 10;
-    the third such plateau (or ``max_iter`` epochs) ends training. Adam at
-    a constant step hovers around the optimum at a distance set by the step,
-    the decay lets it settle. Losses are reported, and compared, times
-    ``loss_units``. ``on_epoch(epoch, loss, validation)`` is called after
-    every epoch (``validation`` is None without early stopping), and
-    ``on_iterate(theta)`` with a copy of that epoch's parameters. With
-    ``sample_weight`` every objective, the watched one included, is a
-    weighted mean over rows. ``theta`` is not modified.
+    With ``early_stopping``: ``validation_fraction`` of the rows, drawn from
+    ``rng``, are held out and watched, and a seed for their noise is drawn
+    too. Else up to 2000 evenly spaced training rows are watched, with a seed
+    made from their bytes: no draw from ``rng``, so that
+    ``fit(solver="adam")`` stays a sequence of ``partial_fit`` epochs.
 
     Returns
     -------
-    result : AdamResult
-        A KeyboardInterrupt before the first epoch completes is re-raised.
+    train : ndarray or None
+        Indices of the training rows (None: all of them).
+    watched : ndarray
+        Indices of the watched rows.
+    seed : int
+        Seed of the watched rows' noise.
     """
     n_samples = X.shape[0]
-    shape = (n_components, X.shape[1])
-    theta = theta.copy()
-    objective_kwargs = dict(
-        objective=objective,
-        sigma=sigma,
-        alpha=alpha,
-        shape=shape,
-        n_corruptions=n_corruptions,
-        activation=activation,
-        tail_bound=tail_bound,
-    )
-    X_train = X
     if early_stopping:
         n_val = int(np.ceil(validation_fraction * n_samples))
         if n_samples - n_val < 1:
@@ -326,53 +372,101 @@ def run_adam(
                 f"training rows out of {n_samples}; lower it or pass more rows."
             )
         order = rng.permutation(n_samples)
-        X_watched, X_train = X[order[:n_val]], X[order[n_val:]]
-        w_watched, w_train = (
-            (None, None)
-            if sample_weight is None
-            else (sample_weight[order[:n_val]], sample_weight[order[n_val:]])
-        )
-        seed = rng.randint(np.iinfo(np.int32).max)
-    else:
-        # Evenly spaced rows and a seed from their bytes: no draw from rng,
-        # so that fit(solver="adam") stays a sequence of partial_fit epochs.
-        rows = np.unique(
-            np.linspace(0, n_samples - 1, min(n_samples, _MONITOR_ROWS)).astype(int)
-        )
-        X_watched = X[rows]
-        w_train = sample_weight
-        w_watched = None if sample_weight is None else sample_weight[rows]
-        seed = zlib.crc32(np.ascontiguousarray(X_watched).tobytes())
-    watched = _fixed_noise_objective(
-        X_watched, np.random.RandomState(seed), w_watched, **objective_kwargs
+        return order[n_val:], order[:n_val], rng.randint(np.iinfo(np.int32).max)
+    rows = np.unique(
+        np.linspace(0, n_samples - 1, min(n_samples, _MONITOR_ROWS)).astype(int)
     )
-    optimizer = AdamState(theta.size, learning_rate)
-    epoch_kwargs = dict(
-        **objective_kwargs,
-        batch_size=min(batch_size, X_train.shape[0]),
-        shuffle=shuffle,
-        rng=rng,
-        weights=w_train,
-    )
+    return None, rows, zlib.crc32(np.ascontiguousarray(X[rows]).tobytes())
 
-    n_iter_no_change = patience(
-        n_iter_no_change, X_train.shape[0], epoch_kwargs["batch_size"]
-    )
+
+class FixedNoiseObjective:
+    """``theta -> objective`` on noise drawn once from ``seed``: a function of
+    the parameters alone, whose changes are the model's, not the noise's.
+
+    It is the stopping rule's yardstick, so it evaluates the value alone
+    (the forward pass: two of the five products), in buffers made once.
+    """
+
+    def __init__(self, X, seed, weights=None, *, n_corruptions, **kwargs):
+        self.X_noisy = corrupt(X, kwargs["sigma"], n_corruptions, seed)
+        self.target = objective_target(
+            kwargs["objective"], X, self.X_noisy, kwargs["sigma"], weights
+        )
+        self.row_weights = row_weights(weights, self.X_noisy, X)
+        self.workspace = Workspace.for_data(self.X_noisy, kwargs["shape"][0])
+        self.kwargs = kwargs
+
+    def __call__(self, theta):
+        return flat_objective(
+            theta,
+            self.X_noisy,
+            self.target,
+            workspace=self.workspace,
+            row_weights=self.row_weights,
+            gradient=False,
+            **self.kwargs,
+        )[0]
+
+
+def run_adam(
+    fun,
+    theta,
+    batches,
+    watched,
+    *,
+    learning_rate,
+    max_iter,
+    tol,
+    n_iter_no_change,
+    keep_best=False,
+    loss_units=1.0,
+    on_epoch=None,
+    on_iterate=None,
+    weights=None,
+):
+    """Epochs of minibatch Adam from ``theta`` until the loss stops improving.
+
+    ``fun(theta, rows)`` is the objective on one batch (:class:`NoisyBatches`)
+    and ``batches`` the epoch's batches (:class:`BatchSource`); ``weights``
+    (sample weights) weigh the batches' losses, as in :func:`adam_epoch`.
+    The stopping rule watches ``watched(theta)``, an objective on noise drawn
+    once (:class:`FixedNoiseObjective`; see :func:`watched_rows`): the
+    training loss itself, with fresh noise in every batch, jitters by more
+    than any useful ``tol``. When the watched objective has not improved by
+    ``tol`` (relative; ``tol / 10`` after the first cut, ``tol / 100`` after
+    the second) for ``n_iter_no_change`` epochs, the step size is divided by
+    10; the third such plateau (or ``max_iter`` epochs) ends training. Adam
+    at a constant step hovers around the optimum at a distance set by the
+    step, the decay lets it settle. With ``keep_best`` (early stopping) the
+    watched objective is the validation loss, and the best epoch's
+    parameters are kept. Losses are reported, and compared, times
+    ``loss_units``. ``on_epoch(epoch, loss, validation)`` is called after
+    every epoch (``validation`` is None without ``keep_best``), and
+    ``on_iterate(theta)`` with a copy of that epoch's parameters. ``theta``
+    is not modified; the optimisation runs in its dtype.
+
+    Returns
+    -------
+    result : AdamResult
+        A KeyboardInterrupt before the first epoch completes is re-raised.
+    """
+    theta = theta.copy()
+    optimizer = AdamState(theta.size, learning_rate, dtype=theta.dtype)
     loss_curve, val_curve = [], []
     best, best_theta, stalled, decays = np.inf, theta.copy(), 0, 0
     done = []
     try:
         for epoch in range(1, max_iter + 1):
-            loss = loss_units * adam_epoch(theta, X_train, optimizer, **epoch_kwargs)
+            loss = loss_units * adam_epoch(fun, theta, optimizer, batches, weights)
             # One assignment: Ctrl-C never splits an epoch's parameters from
             # its loss and count.
             done[:] = [theta.copy(), loss, epoch]
             loss_curve.append(loss)
-            monitored = loss_units * watched(theta)[0]
-            if early_stopping:
+            monitored = loss_units * watched(theta)
+            if keep_best:
                 val_curve.append(monitored)
             if on_epoch is not None:
-                on_epoch(epoch, loss, monitored if early_stopping else None)
+                on_epoch(epoch, loss, monitored if keep_best else None)
             if on_iterate is not None:
                 on_iterate(done[0])
             # Progress is judged relative to the step: after each cut the
@@ -385,7 +479,9 @@ def run_adam(
             if monitored < best or not np.isfinite(best):
                 # Any improvement is kept (as MLPRegressor's early stopping);
                 # only the stall counter asks for tol.
-                best, best_theta = monitored, theta.copy()
+                best = monitored
+                if keep_best:
+                    best_theta = done[0]
             if stalled >= n_iter_no_change:
                 if decays == _MAX_DECAYS:
                     break
@@ -393,7 +489,7 @@ def run_adam(
                 optimizer.learning_rate /= _DECAY
         else:
             return AdamResult(
-                best_theta if early_stopping else theta,
+                best_theta if keep_best else theta,
                 epoch,
                 loss_curve,
                 val_curve,
@@ -420,7 +516,7 @@ def run_adam(
             interrupted=exc,
         )
     return AdamResult(
-        best_theta if early_stopping else theta,
+        best_theta if keep_best else theta,
         epoch,
         loss_curve,
         val_curve,

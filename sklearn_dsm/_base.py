@@ -19,7 +19,17 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._activations import ACTIVATIONS
-from ._adam import AdamState, adam_epoch, run_adam
+from ._adam import (
+    AdamState,
+    BatchSource,
+    FixedNoiseObjective,
+    NoisyBatches,
+    adam_epoch,
+    noise_stream,
+    patience,
+    run_adam,
+    watched_rows,
+)
 from ._inference import FLOAT_DTYPES, _FittedModelMixin
 from ._lbfgs import run_lbfgs
 from ._objectives import (
@@ -326,12 +336,18 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
     # n_corruptions="auto" for a criterion that needs noise (doc/defaults.rst).
     _NOISY_COPIES = 3
 
-    def _n_corruptions(self):
+    def _n_corruptions(self, minibatch=None):
         """Noisy copies per row; "auto": none for ism (Hyvarinen's criterion on
-        the clean rows), else 3."""
+        the clean rows), else 3 for L-BFGS's fixed copies and 1 for Adam,
+        whose every batch draws fresh noise: more copies of a batch only make
+        a larger batch that shares its clean rows, at the cost of more."""
         if self.n_corruptions != "auto":
             return self.n_corruptions
-        return self._NOISY_COPIES if OBJECTIVES[self.objective].needs_noise else 0
+        if not OBJECTIVES[self.objective].needs_noise:
+            return 0
+        if minibatch is None:
+            minibatch = self.solver == "adam"
+        return 1 if minibatch else self._NOISY_COPIES
 
     # Whether the estimator's outputs need exp(-E) to integrate (a density,
     # a detector whose scores are log-densities); an autoencoder's do not.
@@ -475,7 +491,7 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
 
     def _fit_adam(self, X, sigma, rng, warm, alpha):
         """fit(solver="adam"): epochs of minibatch Adam with fresh noise."""
-        theta0 = self._start_theta(X, rng, warm)
+        theta0 = self._start_theta(X, rng, warm).astype(X.dtype)
         steps = self._steps("adam", "epoch", X, sigma, alpha)
         try:
             result = self._run_adam(theta0, X, rng, sigma, alpha, steps)
@@ -500,30 +516,53 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             self.best_validation_loss_ = float(result.best_validation)
         return result.interrupted
 
-    def _run_adam(self, theta0, X, rng, sigma, alpha, steps):
-        return run_adam(
-            theta0,
-            X,
-            rng,
-            n_components=self.n_components,
+    def _objective_kwargs(self, sigma, alpha, n_features):
+        """The minibatch objective's settings (Adam and partial_fit)."""
+        return dict(
             objective=self.objective,
             activation=self.activation,
             tail_bound=self._tail_bound(),
             sigma=sigma,
             alpha=alpha,
-            n_corruptions=self._n_corruptions(),
+            n_corruptions=self._n_corruptions(minibatch=True),
+            shape=(self.n_components, n_features),
+        )
+
+    def _run_adam(self, theta0, X, rng, sigma, alpha, steps):
+        weights = self._weights()
+        train, watched, seed = watched_rows(
+            X, rng, self.early_stopping, self.validation_fraction
+        )
+        stream = noise_stream(rng)
+        kwargs = self._objective_kwargs(sigma, alpha, X.shape[1])
+        batches = BatchSource(
+            X.shape[0], self._batch_size(), self.shuffle, stream, train
+        )
+        fun = NoisyBatches(
+            X, stream, batch_size=batches.batch_size, weights=weights, **kwargs
+        )
+        monitor = FixedNoiseObjective(
+            X[watched],
+            np.random.RandomState(seed),
+            None if weights is None else weights[watched],
+            **kwargs,
+        )
+        return run_adam(
+            fun,
+            theta0,
+            batches,
+            monitor,
             learning_rate=self.learning_rate_init,
-            batch_size=self._batch_size(),
-            shuffle=self.shuffle,
             max_iter=self.max_iter,
             tol=self._tol(),
-            n_iter_no_change=self.n_iter_no_change,
-            early_stopping=self.early_stopping,
-            validation_fraction=self.validation_fraction,
+            n_iter_no_change=patience(
+                self.n_iter_no_change, batches.n_rows, batches.batch_size
+            ),
+            keep_best=self.early_stopping,
             loss_units=OBJECTIVES[self.objective].units(sigma),
             on_epoch=self._printer("epoch") if self.verbose else None,
             on_iterate=steps and steps.step,
-            sample_weight=self._weights(),
+            weights=weights,
         )
 
     def _steps(self, task_name, step_name, X, sigma, alpha, max_steps=None):
@@ -691,44 +730,45 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
 
     def _partial_fit_epoch(self, X, sigma, first):
         if first or not hasattr(self, "_stream"):
-            self._stream = check_random_state(self.random_state)
-        if first:
-            theta = pack(
-                *initial_theta(
-                    X,
-                    self.n_components,
-                    self._stream,
-                    self._weights(),
-                    self._initial_tail_bound(),
+            # The initial weights, then the stream's seed, from one
+            # RandomState: the draws fit(solver="adam") makes.
+            rng = check_random_state(self.random_state)
+            if first:
+                theta = pack(
+                    *initial_theta(
+                        X,
+                        self.n_components,
+                        rng,
+                        self._weights(),
+                        self._initial_tail_bound(),
+                    )
                 )
-            )
-        else:
+            self._stream = noise_stream(rng)
+        if not first:
             theta = pack(*self._theta)
-        theta = theta.copy()
+        theta = theta.astype(X.dtype)  # a copy, in the data's dtype
         # The Adam state is updated on a copy, and kept only if the epoch
         # completes. learning_rate_init applies from this call on.
         optimizer = getattr(self, "_optimizer", None)
         if first or optimizer is None or optimizer.m.size != theta.size:
-            optimizer = AdamState(theta.size, self.learning_rate_init)
+            optimizer = AdamState(theta.size, self.learning_rate_init, dtype=X.dtype)
         else:
-            optimizer = copy.deepcopy(optimizer)
+            optimizer = copy.deepcopy(optimizer).astype(X.dtype)
             optimizer.learning_rate = self.learning_rate_init
         alpha = self._initial_alpha(continuing=not first)
-        loss = OBJECTIVES[self.objective].units(sigma) * adam_epoch(
-            theta,
+        weights = self._weights()
+        batches = BatchSource(
+            X.shape[0], self._batch_size(), self.shuffle, self._stream
+        )
+        fun = NoisyBatches(
             X,
-            optimizer,
-            objective=self.objective,
-            activation=self.activation,
-            tail_bound=self._tail_bound(),
-            sigma=sigma,
-            alpha=alpha,
-            n_corruptions=self._n_corruptions(),
-            batch_size=min(self._batch_size(), X.shape[0]),
-            shuffle=self.shuffle,
-            rng=self._stream,
-            shape=(self.n_components, X.shape[1]),
-            weights=self._weights(),
+            self._stream,
+            batch_size=batches.batch_size,
+            weights=weights,
+            **self._objective_kwargs(sigma, alpha, X.shape[1]),
+        )
+        loss = OBJECTIVES[self.objective].units(sigma) * adam_epoch(
+            fun, theta, optimizer, batches, weights
         )
         n_iter = 1 if first else self.n_iter_ + 1
         curve = ([] if first else self.loss_curve_) + [loss]

@@ -8,7 +8,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _adam
-from sklearn_dsm._adam import AdamState, batch_objective
+from sklearn_dsm._adam import AdamState, FixedNoiseObjective
 from sklearn_dsm._objectives import OBJECTIVES
 from sklearn_dsm._theta import pack
 
@@ -20,8 +20,10 @@ def test_adam_reaches_the_lbfgs_optimum_within_half_a_percent(
 ):
     """Minibatch Adam with fresh noise minimises the expected objective that
     L-BFGS minimises on 50 fixed draws per row. On the same 200 fresh draws
-    per row, Adam's optimum is within 0.5% of L-BFGS's. Stopped after 50
-    epochs instead of 1500, it is not, so the tolerance can tell them apart."""
+    per row, Adam stopped by its own rule (whose step cuts let it settle) is
+    within 0.5% of L-BFGS's optimum (0.06% to 0.17% over seeds 0 to 5; at
+    its constant step it hovers 0.3% to 1.4% above). Stopped after 50
+    epochs, it is not, so the tolerance can tell them apart."""
     moons = make_moons_std(300, 0.08)
     reference = DenoisingAutoencoder(
         8,
@@ -37,9 +39,9 @@ def test_adam_reaches_the_lbfgs_optimum_within_half_a_percent(
     j_ref = expected_objective(reference, moons)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        adam = adam_dae(max_iter=1500).fit(moons)
         short = adam_dae(max_iter=50).fit(moons)
-    assert adam.n_iter_ == 1500 and len(adam.loss_curve_) == 1500
+    adam = adam_dae(max_iter=3000, n_iter_no_change="auto", tol=1e-4).fit(moons)
+    assert adam.n_iter_ < 3000 and len(adam.loss_curve_) == adam.n_iter_
     gap = (expected_objective(adam, moons) - j_ref) / abs(j_ref)
     assert abs(gap) < 0.005, gap
     short_gap = (expected_objective(short, moons) - j_ref) / abs(j_ref)
@@ -174,16 +176,15 @@ def test_early_stopping_keeps_the_best_validated_epoch(make_moons_std, adam_dae)
     order = rng.permutation(len(moons))
     val_seed = rng.randint(np.iinfo(np.int32).max)
     X_val = moons[order[: int(np.ceil(0.2 * len(moons)))]]
-    kept = batch_objective(
-        pack(*est._theta),
+    kept = FixedNoiseObjective(
         X_val,
-        "dsm",
-        SIGMA,
-        ALPHA,
-        4,
         np.random.RandomState(val_seed),
-        est.components_.shape,
-    )[0]
+        objective="dsm",
+        sigma=SIGMA,
+        alpha=ALPHA,
+        n_corruptions=4,
+        shape=est.components_.shape,
+    )(pack(*est._theta))
     assert kept == pytest.approx(est.best_validation_loss_, rel=1e-12)
     assert kept < curve[-1]
 
@@ -239,7 +240,7 @@ def test_a_failed_partial_fit_changes_nothing(make_moons_std, adam_dae, monkeypa
     moons = make_moons_std(300, 0.08)
     est = adam_dae().partial_fit(moons)
     before = (est.components_.copy(), est._optimizer.t, est._optimizer.m.copy())
-    real, calls = _adam.batch_objective, []
+    real, calls = _adam.NoisyBatches.__call__, []
 
     def failing(*args, **kwargs):
         calls.append(1)
@@ -247,7 +248,7 @@ def test_a_failed_partial_fit_changes_nothing(make_moons_std, adam_dae, monkeypa
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_adam, "batch_objective", failing)
+    monkeypatch.setattr(_adam.NoisyBatches, "__call__", failing)
     with pytest.raises(KeyboardInterrupt):
         est.partial_fit(moons)
     np.testing.assert_array_equal(est.components_, before[0])
@@ -267,7 +268,7 @@ def test_a_first_partial_fit_that_fails_leaves_the_estimator_unfitted(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_adam, "batch_objective", interrupted)
+    monkeypatch.setattr(_adam.NoisyBatches, "__call__", interrupted)
     est = adam_dae()
     with pytest.raises(KeyboardInterrupt):
         est.partial_fit(moons)
