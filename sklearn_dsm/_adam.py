@@ -322,22 +322,24 @@ _MONITOR_ROWS = 2000
 # next plateau stops training.
 _DECAY = 10.0
 _MAX_DECAYS = 2
-# n_iter_no_change="auto": a plateau lasts at least 10 epochs and at least
+# n_iter_no_change="auto": a plateau lasts at least 2 epochs and at least
 # this many Adam steps. Ten epochs of 1000 rows in batches of 200 are only 50
 # steps, a twentieth of Adam's own memory (1 / (1 - beta_2) = 1000 steps):
 # such a window mistakes a slow stretch of the descent for its end
 # (doc/defaults.rst, "Adam").
 _PATIENCE_STEPS = 500
-_PATIENCE_EPOCHS = 10
+_PATIENCE_EPOCHS = 2
 
 
 def patience(n_iter_no_change, n_rows, batch_size):
     """Epochs a plateau of the watched objective must last before Adam acts.
 
-    An int is used as given. ``"auto"``: at least 10 epochs and at least 500
-    steps of ``batch_size`` rows out of ``n_rows``, so that on small data,
-    where an epoch is one or a few steps, the window still spans enough of
-    them to tell a slow descent from a plateau.
+    An int is used as given. ``"auto"``: 500 steps of ``batch_size`` rows out
+    of ``n_rows``, and at least 2 epochs. On small data, where an epoch is
+    one or a few steps, the window still spans enough of them to tell a slow
+    descent from a plateau (on 1000 rows in batches of 200: 100 epochs); on
+    large data an epoch already holds hundreds of steps, and a window of ten
+    of them (MLPRegressor's) spent most of a fit waiting.
     """
     if n_iter_no_change != "auto":
         return n_iter_no_change

@@ -79,13 +79,14 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         half the cost on digits.
     n_corruptions : int or "auto", default="auto"
         Noisy copies ``x + sigma * eps`` of each row, drawn once from
-        ``random_state`` and held fixed during the fit, so that L-BFGS sees one
-        deterministic objective (Adam draws fresh ones every batch). ``"auto"``:
-        3 for the noisy criteria (``"dae"``, ``"dsm"``, ``"esm"``), where 3
-        costs a third of 10 with features as good and held-out log-likelihood
-        within 0.05 nats, and 1 lost 0.3 to 0.5 nats on wine and
-        breast_cancer; 0 for ``"ism"``, Hyvarinen's criterion on the clean
-        rows. ``0`` means no corruption and is allowed only with
+        ``random_state`` and held fixed during an L-BFGS fit, so that it sees
+        one deterministic objective (Adam draws fresh ones every batch).
+        ``"auto"``: 3 for the noisy criteria (``"dae"``, ``"dsm"``, ``"esm"``)
+        under L-BFGS, where 3 costs a third of 10 with features as good and
+        held-out log-likelihood within 0.05 nats, and 1 lost 0.3 to 0.5 nats
+        on wine and breast_cancer; 1 under Adam, whose every batch has new
+        noise; 0 for ``"ism"``, Hyvarinen's criterion on the clean rows.
+        ``0`` means no corruption and is allowed only with
         ``objective="ism"``.
     alpha : float or "auto", default="auto"
         L2 penalty ``alpha * |W|^2 / 2`` on the weights, in score-matching units
@@ -126,20 +127,21 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         ``alpha="auto"`` its ``alpha_``) when their shapes and ``whiten``
         match. A warm fit interrupted before its first iteration keeps the
         model it was continuing.
-    solver : {"lbfgs", "adam"}, default="lbfgs"
+    solver : {"auto", "lbfgs", "adam"}, default="auto"
         ``"lbfgs"``: full-batch L-BFGS on ``n_corruptions`` noisy copies drawn
-        once (a deterministic objective; fast and exact on data that fits in
-        memory). ``"adam"``: minibatch Adam, with fresh noise for every batch.
-        Its memory is set by ``batch_size``, not by the data; ``max_iter``
-        counts epochs.
+        once (a deterministic objective; fast and exact on small data).
+        ``"adam"``: minibatch Adam, with fresh noise for every batch; its
+        memory is set by ``batch_size``, not by the data, and ``max_iter``
+        counts epochs. ``"auto"``: Adam from 10,000 rows on, L-BFGS below
+        (:ref:`defaults`); ``solver_`` is the one used.
     batch_size : int or "auto", default="auto"
         Rows per Adam minibatch (``"auto"``: ``min(200, n_samples)``). Used by
         ``solver="adam"`` and :meth:`partial_fit`.
-    learning_rate_init : float, default=1e-2
-        Adam's step size, for ``solver="adam"`` and :meth:`partial_fit`. On
-        standardised two 2-D blobs (six seeds), with 1e-3 Adam was still 1.6%
-        to 3.0% above the optimum after 2000 epochs; with 1e-2 it stopped by
-        itself within 0.25%.
+    learning_rate_init : float or "auto", default="auto"
+        Adam's step size, for ``solver="adam"`` and :meth:`partial_fit`.
+        ``"auto"``: ``1e-2``, times ``64 / n_features`` above 64 features
+        (a unit's input moves with the number of weights Adam steps;
+        :ref:`defaults`).
     shuffle : bool, default=True
         Visit the rows in a new random order every epoch (Adam only).
     early_stopping : bool, default=False
@@ -154,11 +156,10 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         Window of the stopping rule (see ``tol``), in L-BFGS iterations or
         Adam epochs. A window, not one step: L-BFGS makes uneven progress (a
         short step, then a long one), and Adam's objective jitters. ``"auto"``:
-        10 for L-BFGS; for Adam 10 epochs, and at least 500 steps
-        (``ceil(500 / steps per epoch)`` epochs), because on small data an
-        epoch is a few steps: on 1000 rows in batches of 200, a 10-epoch
-        window stopped Adam 0.9% to 4.1% above the optimum, a 500-step one
-        0.10% to 0.23% above (six seeds).
+        10 for L-BFGS; for Adam 500 steps (``ceil(500 / steps per epoch)``
+        epochs) and at least 2 epochs: on 1000 rows in batches of 200, a
+        10-epoch window stopped Adam 0.9% to 4.1% above the optimum, a
+        500-step one 0.10% to 0.23% above (six seeds).
     whiten : bool, default=True
         Fit the model in ZCA-whitened coordinates ``z = (x - mean_)
         whitening_``, where the data has identity covariance; the density in
@@ -216,6 +217,9 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     log_det_whitening_ : float
         ``log |det A|``, the log-Jacobian the density in ``x`` adds; only with
         ``whiten=True``.
+    solver_ : str
+        The solver the fit used (``solver="auto"`` resolved; ``"adam"``
+        after :meth:`partial_fit`).
     n_iter_ : int
         Number of L-BFGS iterations run; for ``solver="adam"`` the number of
         epochs, and after :meth:`partial_fit` the number of calls. It counts
@@ -308,9 +312,9 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         random_state=None,
         verbose=0,
         warm_start=False,
-        solver="lbfgs",
+        solver="auto",
         batch_size="auto",
-        learning_rate_init=1e-2,
+        learning_rate_init="auto",
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,

@@ -73,12 +73,13 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         If positive, print the progress of the fit.
     warm_start : bool, default=False
         Start from the previous fit's parameters when their shapes match.
-    solver : {"lbfgs", "adam"}, default="lbfgs"
-        Full-batch L-BFGS, or minibatch Adam with fresh noise.
+    solver : {"auto", "lbfgs", "adam"}, default="auto"
+        Full-batch L-BFGS, or minibatch Adam with fresh noise; ``"auto"``:
+        Adam from 10,000 rows on (see :class:`ScoreMatchingEBM`).
     batch_size : int or "auto", default="auto"
         Rows per Adam minibatch.
-    learning_rate_init : float, default=1e-2
-        Adam's step size.
+    learning_rate_init : float or "auto", default="auto"
+        Adam's step size (see :class:`ScoreMatchingEBM`).
     shuffle : bool, default=True
         Visit the rows in a new random order every epoch (Adam only).
     early_stopping : bool, default=False
@@ -107,6 +108,8 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         Hidden biases b.
     intercept_visible_ : ndarray of shape (n_features,)
         Visible biases c.
+    solver_ : str
+        The solver the fit used (``solver="auto"`` resolved).
     n_iter_ : int
         Number of iterations (or epochs) run.
     loss_ : float
@@ -158,9 +161,9 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         random_state=None,
         verbose=0,
         warm_start=False,
-        solver="lbfgs",
+        solver="auto",
         batch_size="auto",
-        learning_rate_init=1e-2,
+        learning_rate_init="auto",
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,

@@ -200,7 +200,8 @@ def test_auto_window_spans_at_least_500_adam_steps():
     assert _adam.patience("auto", 1000, 200) == 100  # 5 steps per epoch
     assert _adam.patience("auto", 1001, 200) == 84  # 6 (the last one short)
     assert _adam.patience("auto", 150, 150) == 500  # one step per epoch
-    assert _adam.patience("auto", 100_000, 200) == 10  # 500 steps per epoch
+    assert _adam.patience("auto", 10_000, 200) == 10  # 50 steps per epoch
+    assert _adam.patience("auto", 100_000, 200) == 2  # 500: at least 2 epochs
     assert _adam.patience(7, 150, 150) == 7  # an int is used as given
 
 
