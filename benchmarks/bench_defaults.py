@@ -19,12 +19,30 @@ stay in [0, 1] as pixels are. Digits are dequantised for the density job
 and a Gaussian's score there is set by its regulariser. The images are digits
 upsampled to 28 x 28, shifted by up to 2 pixels and lightly noised.
 
-Run: ``python benchmarks/bench_defaults.py`` (about 10 minutes on 2 cores);
-``--quick`` runs iris and wine once (seconds; CI runs it).
+At real size (``--large``, also part of the full run), the default fits at
+the sizes where autoencoders are trained, against ``MLPRegressor`` of the
+same width (64) with its defaults, in the same run:
+
+- 100,000 and 1,000,000 8 x 8 patches of ``load_sample_images()`` (float32,
+  StandardScaler-ed; ``_patches.py``): the denoising job,
+  ``DenoisingAutoencoder(sigma=noise)`` against ``MLPRegressor`` trained
+  noisy -> clean, PSNR of a held-out region at noise 25 (0-255 scale); and
+  the density job, ``ScoreMatchingEBM()`` against ``GaussianMixture()``,
+  held-out log-likelihood of 10,000 patches of the test region;
+- 60,000 images of 784 pixels (the set above at MNIST's size; its 10,000
+  are the last small set), the features and density jobs.
+
+The peak memory of the autoencoder's fit (tracemalloc, beyond its input) is
+measured in a separate, untimed fit.
+
+Run: ``python benchmarks/bench_defaults.py`` (about 25 minutes on 2 cores);
+``--quick`` runs iris and wine once (seconds; CI runs it); ``--large`` only
+the large sizes.
 """
 
 import argparse
 import time
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -38,6 +56,7 @@ from sklearn.datasets import (
 )
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.image import extract_patches_2d
 from sklearn.linear_model import LogisticRegression
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import train_test_split
@@ -47,6 +66,17 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from threadpoolctl import threadpool_info
 
 from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM
+
+try:  # run as a script from anywhere: the patches live beside this file
+    from _patches import add_noise, denoise_image, psnr, regions, training_patches
+except ImportError:  # pragma: no cover
+    from benchmarks._patches import (
+        add_noise,
+        denoise_image,
+        psnr,
+        regions,
+        training_patches,
+    )
 
 
 def images(n=10_000, seed=0):
@@ -111,7 +141,7 @@ def row(job, name, seconds, est, caught, quality, mlp_seconds):
 
 
 def features_job(name, X, y, repeats):
-    scale = name != "images-784"
+    scale = not name.startswith("images")
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, random_state=0, stratify=y
     )
@@ -156,7 +186,7 @@ def density_job(name, X, repeats, t_mlp):
     if name == "digits":
         X = (X + np.random.RandomState(0).uniform(size=X.shape)) / 17
     X_train, X_test = train_test_split(X, test_size=0.3, random_state=0)
-    if name != "images-784":
+    if not name.startswith("images"):
         scaler = StandardScaler().fit(X_train)
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     for label, make in [
@@ -175,13 +205,98 @@ def density_job(name, X, repeats, t_mlp):
         row("density", label, seconds, est, caught, quality, t_mlp)
 
 
+def peak_memory(make, X):
+    """Peak bytes that ``make().fit(X)`` allocates beyond ``X`` (tracemalloc)."""
+    tracemalloc.start()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        make().fit(X)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def patches_job(n, noise=25):
+    """Denoising and density at ``n`` training patches (float32)."""
+    X = training_patches(n, dtype=np.float32)
+    scaler = StandardScaler().fit(X)
+    Z = scaler.transform(X).astype(np.float32)
+    del X
+    _, _, test = regions()
+    noisy = add_noise(test, noise, seed=1)
+    sigma = float(noise / 255 / np.sqrt(np.mean(scaler.scale_**2)))
+
+    def denoised(f):
+        def g(P):
+            return scaler.inverse_transform(f(scaler.transform(P).astype(np.float32)))
+
+        value = psnr(denoise_image(g, noisy), test)
+        return f"PSNR {value:.2f} dB (noisy {psnr(noisy, test):.2f})"
+
+    print(f"\npatches: {n} x 64 float32 ({Z.nbytes / 2**20:.0f} MiB), noise {noise}")
+    Z_noisy = Z + np.float32(sigma) * np.random.RandomState(0).standard_normal(
+        Z.shape, dtype=np.float32
+    )
+    t_mlp, mlp, caught = timed_fit(
+        lambda: MLPRegressor(hidden_layer_sizes=(64,)), Z_noisy, Z
+    )
+    del Z_noisy
+    row(
+        "denoise",
+        "MLPRegressor(64) noisy->X",
+        t_mlp,
+        mlp,
+        caught,
+        denoised(mlp.predict),
+        t_mlp,
+    )
+    make = lambda: DenoisingAutoencoder(sigma=sigma)  # noqa: E731
+    seconds, dae, caught = timed_fit(make, Z)
+    quality = denoised(dae.denoise) + f", solver_ {dae.solver_}"
+    row("denoise", "DenoisingAutoencoder(sigma)", seconds, dae, caught, quality, t_mlp)
+    peak = peak_memory(make, Z)
+    print(
+        f"  {'':<8} peak memory of that fit beyond its input: {peak / 2**20:.0f} MiB"
+        f" = {peak / Z.nbytes:.2f} x the data"
+    )
+    held_out = extract_patches_2d(test, (8, 8), max_patches=10_000, random_state=0)
+    H = scaler.transform(held_out.reshape(-1, 64)).astype(np.float32)
+    for label, make in [
+        ("GaussianMixture()", GaussianMixture),
+        ("ScoreMatchingEBM()", ScoreMatchingEBM),
+    ]:
+        seconds, est, caught = timed_fit(make, Z)
+        quality = f"held-out {float(np.mean(est.score_samples(H))):9.3f} nats/row"
+        row("density", label, seconds, est, caught, quality, t_mlp)
+
+
+def large(names):
+    for name in names:
+        if name.startswith("patches-"):
+            patches_job(int(float(name.split("-")[1])))
+        else:
+            n = int(float(name.split("-")[1]))
+            X, y = images(n)
+            print(f"\n{name}: {X.shape[0]} x {X.shape[1]}")
+            t_mlp = features_job(name, X, y, repeats=1)
+            density_job(name, X, 1, t_mlp)
+
+
+# The 10,000 images are the small table's last set (images-784).
+LARGE = ["patches-1e5", "patches-1e6", "images-6e4"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--large", action="store_true", help="the large sizes only")
+    parser.add_argument("--sizes", default=",".join(LARGE), help="with --large")
     args = parser.parse_args()
     names = (
         ["iris", "wine"]
         if args.quick
+        else []
+        if args.large
         else ["moons", "iris", "wine", "breast_cancer", "digits", "images-784"]
     )
     print(
@@ -198,6 +313,9 @@ def main():
         if name != "moons":
             t_mlp = features_job(name, X, y, repeats)
         density_job(name, X, repeats, t_mlp)
+    if args.large or not args.quick:
+        print("\nAt real size (one fit each):")
+        large(args.sizes.split(",") if args.large else LARGE)
     print("\nthreadpoolctl.threadpool_info():")
     for info in threadpool_info():
         print(
