@@ -58,9 +58,17 @@ def training_patches(n, size=8, seed=0, dtype=np.float64):
     )
     per_image = rng.multinomial(n, counts / counts.sum())
     out = []
-    for image, k in zip(images, per_image, strict=True):
-        patches = extract_patches_2d(
-            image, (size, size), max_patches=int(k), random_state=rng
+    for image, k, count in zip(images, per_image, counts, strict=True):
+        # extract_patches_2d returns at most every distinct patch once, so
+        # beyond that the draw repeats (the flips below make the repeats new).
+        patches = np.concatenate(
+            [
+                extract_patches_2d(
+                    image, (size, size), max_patches=int(m), random_state=rng
+                )
+                for m in [count] * (k // count) + [k % count]
+                if m
+            ]
         )
         # A random flip and rotation per patch: harmless for natural images
         # (their statistics are near-isotropic) and a source of new rows.

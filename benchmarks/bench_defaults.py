@@ -234,7 +234,7 @@ def patches_job(n, noise=25):
         return f"PSNR {value:.2f} dB (noisy {psnr(noisy, test):.2f})"
 
     print(f"\npatches: {n} x 64 float32 ({Z.nbytes / 2**20:.0f} MiB), noise {noise}")
-    Z_noisy = Z + np.float32(sigma) * np.random.RandomState(0).standard_normal(
+    Z_noisy = Z + np.float32(sigma) * np.random.default_rng(0).standard_normal(
         Z.shape, dtype=np.float32
     )
     t_mlp, mlp, caught = timed_fit(
