@@ -5,16 +5,28 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import DensityMixin
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _model
 from ._base import _BaseDSM
-from ._chunking import mean_and_spread
+from ._chunking import mean_and_spread, row_slabs
 from ._diagnostics import far_mass
 from ._docstrings import own_examples
+from ._inference import FLOAT_DTYPES
 from ._mle import refine_by_likelihood
 from ._partition import log_partition_from_weights
 from ._sampling import anneal
+from ._scaling import fit_whitening
+from ._tail import (
+    fit_student_t,
+    fit_tail_weight,
+    mixture_log_density,
+    sample_tail,
+    student_t_log_density,
+    tail_log_density,
+)
 from ._theta import pack
 from ._warnings import warn
 
@@ -25,6 +37,7 @@ _FAR_MASS_WARNING = 0.05
 # above the warning's threshold.
 _AUTO_ALPHA_RAISES = 2
 _AUTO_ALPHA_FACTOR = 3.0
+_TAIL_ATTRIBUTES = ("tail_weight_", "tail_dof_", "tail_location_", "tail_scatter_")
 
 
 @own_examples("ebm")
@@ -38,6 +51,14 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
     model is fitted by score matching, which needs no ``Z``. By Vincent (2011)
     the same model is a tied-weight denoising autoencoder
     (:class:`DenoisingAutoencoder`); only the default objective differs.
+
+    Far from the data that density falls off like a Gaussian of scale
+    ``sigma``, faster than the data's own law; :meth:`score_samples` and
+    :meth:`sample` therefore use the mixture
+    ``(1 - tail_weight_) p_theta + tail_weight_ t`` of the score-matching
+    model ``p_theta`` and a Student-t fitted to the data (``tail``), which
+    is exactly normalised too. :meth:`energy`, :meth:`score_function` and
+    :meth:`denoise` are those of ``p_theta``, the paper's model.
 
     Parameters
     ----------
@@ -194,6 +215,15 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         describe the score-matching stage.
     mle_learning_rate : float, default=3e-3
         Adam step size of that refinement.
+    tail : {"student_t"} or None, default="student_t"
+        The density's tail component. ``"student_t"``: the density is
+        ``(1 - tail_weight_) p_theta(x) + tail_weight_ t(x)``, ``t`` the
+        multivariate Student-t with the training rows' mean and covariance,
+        its scale and degrees of freedom fitted to the training rows by
+        maximum likelihood, and its weight fitted with both components
+        held fixed, with one pseudo-row given to the tail so that it is
+        never zero (:ref:`math-tail`). ``None``: the score-matching model
+        ``p_theta`` alone, whose tails are a Gaussian of scale ``sigma``.
 
     Attributes
     ----------
@@ -247,6 +277,17 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         :meth:`update_log_partition`.
     log_partition_std_ : float
         Standard error of ``log_partition_``.
+    tail_weight_ : float
+        Weight of the Student-t in the density; only with ``tail``.
+    tail_dof_ : float
+        Its degrees of freedom, between 1 (Cauchy) and 1e4 (Gaussian).
+    tail_location_ : ndarray of shape (n_features,)
+        Its location, the training rows' mean.
+    tail_scatter_ : ndarray of shape (n_features, n_features)
+        Its scatter matrix: the training rows' covariance (as the whitening
+        sees it) times the fitted squared scale; the density is
+        ``scipy.stats.multivariate_t(tail_location_, tail_scatter_,
+        df=tail_dof_)``.
     far_mass_ : float
         Share of the model's mass (importance-weighted AIS end points) farther
         from every training row than new data lands: beyond both the noise
@@ -296,6 +337,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         "n_ais_steps": [Interval(Integral, 1, None, closed="left")],
         "mle_steps": [Interval(Integral, 0, None, closed="left")],
         "mle_learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "tail": [StrOptions({"student_t"}), None],
     }
 
     def __init__(
@@ -324,6 +366,7 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         n_ais_steps=250,
         mle_steps=0,
         mle_learning_rate=3e-3,
+        tail="student_t",
     ):
         super().__init__(
             n_components,
@@ -350,8 +393,15 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         self.n_ais_steps = n_ais_steps
         self.mle_steps = mle_steps
         self.mle_learning_rate = mle_learning_rate
+        self.tail = tail
 
     _partial_fit_state = (*_BaseDSM._partial_fit_state, "_pending_log_partition")
+
+    def __setstate__(self, state):
+        # Models saved before the tail component (0.1.0) are the
+        # score-matching model alone, and stay so.
+        state.setdefault("tail", None)
+        super().__setstate__(state)
 
     def __sklearn_is_fitted__(self):
         # Fitted means normalised, or normalisable on first use after
@@ -485,18 +535,69 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         log_z, log_z_std = log_partition_from_weights(log_w, X.shape[1], base[1])
         # The AIS end points, weighted, are draws from the model: reuse them.
         far = far_mass(chains.X, log_w, X, self.sigma_, sample_weight=self._weights())
-        # All three at once: Ctrl-C above leaves none of them half-set.
+        tail = self._fit_tail(X, float(log_z))
+        # All at once: Ctrl-C above leaves none of them half-set.
         self.log_partition_, self.log_partition_std_, self.far_mass_ = (
             float(log_z),
             float(log_z_std),
             far,
         )
+        for name in _TAIL_ATTRIBUTES:
+            self.__dict__.pop(name, None)
+        self.__dict__.update(tail)
         if self.verbose:
             print(
                 f"[{type(self).__name__}] alpha = {self.alpha_:.3g}: log Z = "
                 f"{self.log_partition_:.4f} +/- {self.log_partition_std_:.4f}; "
                 f"model mass far from the data: {self.far_mass_:.1%}"
             )
+
+    def _fit_tail(self, Z, log_z):
+        """The tail component's attributes, fitted to the training rows ``Z``
+        (in the model's coordinates) given ``log Z`` (empty without ``tail``).
+
+        The Student-t lives in the data's whitened coordinates: the model's
+        own with ``whiten=True``, else those of the rows at hand. Its scale
+        and degrees of freedom are fitted to the rows alone, then its weight
+        with the model's normalised density beside it (doc/math.rst, "The
+        tail component").
+        """
+        if self.tail is None:
+            return {}
+        weights = self._weights()
+        n, d = Z.shape
+        if hasattr(self, "whitening_"):
+            centre, whitening = np.zeros(d), None
+            unwhitening = np.linalg.inv(self.whitening_.astype(np.float64))
+            location = self.mean_.astype(np.float64)
+            log_det = 0.0
+        else:
+            centre, whitening, unwhitening, log_det = fit_whitening(Z, weights)
+            location = centre
+        # Squared whitened radii and the model's log-density, a slab of rows
+        # at a time: no float64 copy of float32 data.
+        q, log_p_model = np.empty(n), np.empty(n)
+        for start, stop in row_slabs(n, d):
+            rows = np.array(Z[start:stop], dtype=np.float64)  # a copy
+            log_p_model[start:stop] = -_model.energy(
+                rows, *self._theta, self.sigma_, self.activation
+            )
+            rows -= centre
+            if whitening is not None:
+                rows = rows @ whitening
+            q[start:stop] = np.einsum("ij,ij->i", rows, rows)
+        log_p_model -= log_z
+        scale, dof = fit_student_t(q, d, weights)
+        # Both log-densities in the coordinates of Z.
+        log_p_tail = student_t_log_density(q, d, scale, dof) + log_det
+        weight = fit_tail_weight(log_p_model, log_p_tail, weights)
+        scatter = scale**2 * (unwhitening @ unwhitening)
+        return {
+            "tail_weight_": weight,
+            "tail_dof_": dof,
+            "tail_location_": location,
+            "tail_scatter_": 0.5 * (scatter + scatter.T),
+        }
 
     def _warn_if_unreliable(self):
         if self.far_mass_ > _FAR_MASS_WARNING:
@@ -526,7 +627,9 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         ``log Z`` is the AIS estimate ``log_partition_`` made at the end of
         ``fit``; its standard error ``log_partition_std_`` is shared by every row.
         After :meth:`partial_fit`, log Z is estimated on the first call that needs
-        it (see :meth:`update_log_partition`).
+        it (see :meth:`update_log_partition`). With ``tail`` the density is
+        the mixture ``(1 - tail_weight_) exp(-E(x) - log Z) + tail_weight_
+        t(x)``, ``t`` the fitted Student-t.
 
         Parameters
         ----------
@@ -536,7 +639,8 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         Returns
         -------
         log_density : ndarray of shape (n_samples,)
-            ``-E(x) - log_partition_``.
+            ``-E(x) - log_partition_``, mixed with the tail component's
+            log-density if there is one.
 
         Examples
         --------
@@ -545,14 +649,85 @@ class ScoreMatchingEBM(DensityMixin, _BaseDSM):
         >>> X = np.random.RandomState(0).normal(size=(100, 2))
         >>> ebm = ScoreMatchingEBM(n_components=4, sigma=0.5, n_ais_steps=300,
         ...                        random_state=0).fit(X)
+        >>> ebm.set_params(tail=None).fit(X).score_samples(X[:3]).shape
+        (3,)
         >>> log_p = ebm.score_samples(X[:3])
         >>> bool(np.allclose(log_p, -ebm.energy(X[:3]) - ebm.log_partition_))
         True
         """
-        log_density = -self.energy(X)
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        log_density = -self._energy(X)
         self.update_log_partition()
         log_density -= log_density.dtype.type(self.log_partition_)
-        return log_density
+        if getattr(self, "tail_weight_", None) is None:
+            return log_density
+        log_tail = np.empty(X.shape[0])
+        for start, stop in row_slabs(*X.shape):
+            log_tail[start:stop] = tail_log_density(
+                X[start:stop], self.tail_location_, self.tail_scatter_, self.tail_dof_
+            )
+        mixed = mixture_log_density(log_density, log_tail, self.tail_weight_)
+        return mixed.astype(log_density.dtype, copy=False)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw rows from the density: the model's, and the tail's share.
+
+        Each row comes from the Student-t with probability ``tail_weight_``
+        (with ``tail``), else from the score-matching model
+        ``exp(-E(x)) / Z``, by the annealed chains described below; the
+        rows come in random order.
+
+        ``n_samples`` chains are annealed from the base Gaussian
+        ``N(c, sigma^2 I)`` to the model through 1000 temperatures with one
+        Metropolis-adjusted Langevin (MALA) step each, resampled by their
+        importance weights, then moved 500 more MALA steps at the model
+        itself, with the step size steered to MALA's optimal acceptance rate
+        (0.574). With ``whiten=True`` the chains run in whitened coordinates
+        and the draws are mapped back to the input's.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to draw.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the chains and the choice of component. Pass an int for
+            reproducible draws.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Draws from the density, in the dtype of the fitted parameters.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import ScoreMatchingEBM
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> ebm = ScoreMatchingEBM(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> ebm.sample(5, random_state=0).shape
+        (5, 2)
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(
+                f"n_samples must be a positive integer; got {n_samples!r}."
+            )
+        self.update_log_partition()
+        if getattr(self, "tail_weight_", None) is None:
+            return super().sample(n_samples, random_state)
+        rng = check_random_state(random_state)
+        n_tail = int(rng.binomial(n_samples, self.tail_weight_))
+        dtype = self.components_.dtype
+        parts = []
+        if n_tail < n_samples:
+            parts.append(super().sample(n_samples - n_tail, rng))
+        if n_tail:
+            tail = sample_tail(
+                n_tail, self.tail_location_, self.tail_scatter_, self.tail_dof_, rng
+            )
+            parts.append(tail.astype(dtype))
+        return np.vstack(parts)[rng.permutation(n_samples)]
 
     def score(self, X, y=None):
         """Mean log-likelihood of the rows of ``X`` (as ``GaussianMixture.score``).

@@ -205,8 +205,12 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         >>> bool(dae.energy([[0.0, 0.0]])[0] < dae.energy([[4.0, 4.0]])[0])
         True
         """
-        X = self._validate(X)
-        E = _model.energy(X, *self._theta, self.sigma_, self.activation)
+        check_is_fitted(self)
+        return self._energy(validate_data(self, X, dtype=FLOAT_DTYPES, reset=False))
+
+    def _energy(self, X):
+        """:meth:`energy` of rows already validated."""
+        E = _model.energy(self._to_model(X), *self._theta, self.sigma_, self.activation)
         # p(x) = p_z(z) |det A|: the Jacobian enters the energy, not Z.
         E -= self._log_det(E.dtype)
         return E

@@ -88,6 +88,7 @@ def test_ebm_partial_fit_defers_log_z_until_needed(make_moons_std):
             n_ais_steps=300,
             learning_rate_init=0.01,
             random_state=0,
+            tail=None,
         )
         for k in range(20):
             ebm.partial_fit(moons)

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy import stats
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_moons
 from sklearn.exceptions import ConvergenceWarning
@@ -106,9 +107,19 @@ def test_methods_are_the_model_formulas(moons, small):
     np.testing.assert_allclose(
         est.denoise(X), X + est.sigma**2 * est.score_function(X), atol=1e-12
     )
-    log_p = -est.energy(X) - est.log_partition_
+    # The density mixes the model, normalised, with its Student-t tail.
+    tail = stats.multivariate_t(est.tail_location_, est.tail_scatter_, df=est.tail_dof_)
+    eps = est.tail_weight_
+    log_p = np.logaddexp(
+        np.log1p(-eps) - est.energy(X) - est.log_partition_,
+        np.log(eps) + tail.logpdf(X),
+    )
     np.testing.assert_allclose(est.score_samples(X), log_p)
     np.testing.assert_allclose(est.score(X), np.mean(log_p))
+    # Without the tail, the model alone.
+    est.set_params(tail=None).fit(moons)
+    log_p = -est.energy(X) - est.log_partition_
+    np.testing.assert_allclose(est.score_samples(X), log_p)
     dae = small(DenoisingAutoencoder, max_iter=30).fit(moons)
     np.testing.assert_allclose(dae.score_samples(X), -dae.energy(X))
 

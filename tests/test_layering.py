@@ -26,7 +26,7 @@ LAYERS = {
         "_scaling",
     },
     "optim": {"_lbfgs", "_adam"},
-    "density": {"_sampling", "_partition", "_diagnostics", "_mle"},
+    "density": {"_sampling", "_partition", "_diagnostics", "_mle", "_tail"},
     "estimators": {
         "_inference",
         "_base",

@@ -101,7 +101,7 @@ def test_whitened_ebm_with_w_zero_and_sigma_one_is_the_full_covariance_gaussian(
     """The whitened family contains the Gaussian with the data's mean and
     covariance: W = 0, c = 0, sigma = 1 in whitened coordinates."""
     X = _correlated()
-    ebm = _fit(ScoreMatchingEBM, X, sigma=1.0, max_iter=3)
+    ebm = _fit(ScoreMatchingEBM, X, sigma=1.0, max_iter=3, tail=None)
     ebm.components_ = np.zeros_like(ebm.components_)
     ebm.intercept_visible_ = np.zeros_like(ebm.intercept_visible_)
     # Exact log Z in z: N(0, I) times exp(sum_i softplus(b_i)), a constant.
@@ -172,8 +172,8 @@ def test_whitening_beats_the_input_coordinates_on_elongated_data():
     coordinates cannot be narrow where the data is, the whitened one can."""
     X = _correlated(600)
     X_train, X_test = X[:400], X[400:]
-    plain = _fit(ScoreMatchingEBM, X_train, whiten=False, max_iter=300)
-    white = _fit(ScoreMatchingEBM, X_train, whiten=True, max_iter=300)
+    plain = _fit(ScoreMatchingEBM, X_train, whiten=False, max_iter=300, tail=None)
+    white = _fit(ScoreMatchingEBM, X_train, whiten=True, max_iter=300, tail=None)
     assert white.score(X_test) > plain.score(X_test) + 1.0
 
 
