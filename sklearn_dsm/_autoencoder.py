@@ -1,12 +1,13 @@
 """The autoencoder face of the model."""
 
 from ._base import _BaseDSM
+from ._inference import _AutoencoderFaceMixin
 
 # sigma="auto" of the autoencoder, as a fraction of the data's RMS spread.
 _FEATURE_SIGMA = 0.2
 
 
-class DenoisingAutoencoder(_BaseDSM):
+class DenoisingAutoencoder(_AutoencoderFaceMixin, _BaseDSM):
     """Tied-weight denoising autoencoder (ReLU or the paper's sigmoid units).
 
     Encodes ``h(x) = f(W x + b)`` and decodes ``r(h) = W^T h + c``. By
@@ -291,7 +292,7 @@ class DenoisingAutoencoder(_BaseDSM):
         >>> from sklearn_dsm import DenoisingAutoencoder
         >>> X = np.random.RandomState(0).normal(size=(100, 2))
         >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
-        >>> bool(np.isclose(dae.score(X), -dae.hyvarinen_score(X)))
+        >>> bool(np.isclose(dae.score(X), -dae.hyvarinen_loss(X)))
         True
         """
-        return -self.hyvarinen_score(X)
+        return -self.hyvarinen_loss(X)

@@ -828,11 +828,6 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         state.setdefault("activation", "sigmoid")
         super().__setstate__(state)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
 
 def _weighted_rows(X, sample_weight, method):
     """``X`` and its checked sample weights, zero-weight rows dropped (a zero

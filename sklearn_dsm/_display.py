@@ -497,11 +497,11 @@ class LossCurveDisplay:
         """
         check_matplotlib_support("LossCurveDisplay.from_estimator")
         check_is_fitted(estimator, "loss_curve_")
-        # Adam's steps, and partial_fit's (which leaves an Adam state), are
-        # epochs.
-        adam = getattr(estimator, "solver", None) == "adam" or hasattr(
-            estimator, "_optimizer"
-        )
+        # Adam's steps, partial_fit's included, are epochs; solver_ is the
+        # solver the fit used (estimators of this package), solver the one
+        # asked for (others, such as MLPRegressor).
+        solver = getattr(estimator, "solver_", getattr(estimator, "solver", None))
+        adam = solver in ("adam", "sgd")
         display = cls(
             loss_curve=list(estimator.loss_curve_),
             validation_loss_curve=getattr(estimator, "validation_loss_curve_", None),

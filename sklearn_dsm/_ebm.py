@@ -14,7 +14,7 @@ from ._base import _BaseDSM
 from ._chunking import mean_and_spread, row_slabs
 from ._diagnostics import far_mass
 from ._docstrings import own_examples
-from ._inference import FLOAT_DTYPES
+from ._inference import FLOAT_DTYPES, _AutoencoderFaceMixin
 from ._mle import refine_by_likelihood
 from ._partition import log_partition_from_weights
 from ._sampling import anneal
@@ -41,7 +41,7 @@ _TAIL_ATTRIBUTES = ("tail_weight_", "tail_dof_", "tail_location_", "tail_scatter
 
 
 @own_examples("ebm")
-class ScoreMatchingEBM(DensityMixin, _BaseDSM):
+class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
     """Energy-based density model fitted by (denoising) score matching.
 
     The density is ``p(x) = exp(-E(x)) / Z`` with

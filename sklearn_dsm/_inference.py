@@ -9,6 +9,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import deprecated
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _model
@@ -19,13 +20,10 @@ from ._sampling import sample_model
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
-class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
-    """transform, inverse_transform, denoise, energy, score_function,
-    score_samples, hyvarinen_score and sample of a fitted model.
-
-    A transformer (``transform`` is the encoder), so that scikit-learn wraps
-    ``transform`` for ``set_output`` and names the features ``<class>0``, ...
-    """
+class _FittedModelMixin:
+    """energy, score_function, score_samples and hyvarinen_loss of a fitted
+    model: what every estimator of the package computes, the outlier
+    detector included."""
 
     def _validate(self, X):
         """``X`` checked against the fit, in the model's coordinates."""
@@ -60,78 +58,6 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         return self.components_, self.intercept_hidden_, self.intercept_visible_
 
     @property
-    def _n_features_out(self):
-        return self.components_.shape[0]
-
-    def transform(self, X):
-        """Encode: hidden features ``f(Z W^T + b)``, ``f`` the ``activation``.
-
-        ``Z`` is ``X`` in the model's coordinates: ``X`` itself, or
-        ``(X - mean_) whitening_`` with ``whiten=True``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        H : ndarray of shape (n_samples, n_components)
-            Hidden-unit activations, in the dtype of ``X`` (float32 or float64).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dsm import DenoisingAutoencoder
-        >>> X = np.random.RandomState(0).normal(size=(100, 2))
-        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
-        >>> H = dae.transform(X[:3])
-        >>> H.shape, bool((H >= 0).all())  # ReLU codes
-        ((3, 4), True)
-        """
-        X = self._validate(X)
-        return _model.hidden(
-            X, self.components_, self.intercept_hidden_, self.activation
-        )
-
-    def inverse_transform(self, X):
-        """Decode with the tied weights: ``H W + c``, in the input's coordinates.
-
-        With ``whiten=True`` the decoded whitened rows are mapped back:
-        ``(H W + c) whitening_^-1 + mean_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Hidden representations, e.g. the output of :meth:`transform`.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, n_features)
-            The decoded rows.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dsm import DenoisingAutoencoder
-        >>> X = np.random.RandomState(0).normal(size=(100, 2))
-        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
-        >>> R = dae.inverse_transform(dae.transform(X[:3]))
-        >>> bool(np.allclose(R, dae.denoise(X[:3])))
-        True
-        """
-        check_is_fitted(self)
-        H = check_array(X, dtype=FLOAT_DTYPES)
-        if H.shape[1] != self.n_components_:
-            raise ValueError(
-                f"X has {H.shape[1]} features, but inverse_transform expects "
-                f"n_components={self.n_components_} hidden features."
-            )
-        out = H @ self.components_.astype(H.dtype, copy=False)
-        out += self.intercept_visible_.astype(H.dtype, copy=False)
-        return self._from_model(out)
-
-    @property
     def n_components_(self):
         """Number of hidden units H of the fitted model.
 
@@ -144,38 +70,6 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         3
         """
         return self.components_.shape[0]
-
-    def denoise(self, X):
-        """Reconstruct: the decoder applied to the encoded ``X``.
-
-        In the model's coordinates this is ``r(z) = z + sigma^2 Psi_z(z)``, a
-        step of sigma^2 up the log-density. In the input's coordinates it is
-        ``X + sigma^2 Psi(X)``, or with ``whiten=True`` Tweedie's step for
-        noise of covariance ``sigma^2 Sigma``: ``X + sigma^2 Psi(X) Sigma``,
-        ``Sigma = whitening_^-2`` the data's covariance.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            (Noisy) input rows.
-
-        Returns
-        -------
-        X_denoised : ndarray of shape (n_samples, n_features)
-            ``f(X W^T + b) W + c``, ``f`` the ``activation``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dsm import DenoisingAutoencoder
-        >>> X = np.random.RandomState(0).normal(size=(100, 2))
-        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
-        >>> noisy = X[:3] + 0.5 * np.random.RandomState(1).normal(size=(3, 2))
-        >>> dae.denoise(noisy).shape
-        (3, 2)
-        """
-        X = self._validate(X)
-        return self._from_model(_model.reconstruct(X, *self._theta, self.activation))
 
     def energy(self, X):
         """Energy ``E(x)`` of each row; the model density is ``exp(-E(x)) / Z``.
@@ -270,12 +164,14 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         """
         return -self.energy(X)
 
-    def hyvarinen_score(self, X):
+    def hyvarinen_loss(self, X):
         """Mean Hyvarinen loss ``|Psi|^2 / 2 + tr dPsi/dx`` on the clean rows of X.
 
-        Lower is better. It estimates the Fisher divergence between the data and
-        the model up to a model-independent constant, so it compares fits with
-        different ``sigma`` without any normalising constant.
+        Lower is better (a loss, unlike ``score`` and ``score_samples``;
+        :func:`hyvarinen_scorer` is its negative, for ``GridSearchCV``). It
+        estimates the Fisher divergence between the data and the model up to a
+        model-independent constant, so it compares fits with different
+        ``sigma`` without any normalising constant.
 
         Parameters
         ----------
@@ -293,7 +189,7 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         >>> from sklearn_dsm import DenoisingAutoencoder, hyvarinen_scorer
         >>> X = np.random.RandomState(0).normal(size=(100, 2))
         >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
-        >>> bool(np.isclose(dae.hyvarinen_score(X), -hyvarinen_scorer(dae, X)))
+        >>> bool(np.isclose(dae.hyvarinen_loss(X), -hyvarinen_scorer(dae, X)))
         True
         """
         X = self._validate(X)
@@ -305,6 +201,26 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             activation=self.activation,
         )
         return float(np.mean(loss))
+
+    # TODO(0.3): remove the alias.
+    @deprecated(
+        "hyvarinen_score was renamed hyvarinen_loss in 0.2 (it is a loss: lower "
+        "is better) and will be removed in 0.3."
+    )
+    def hyvarinen_score(self, X):
+        """Deprecated alias of :meth:`hyvarinen_loss`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Held-out rows.
+
+        Returns
+        -------
+        loss : float
+            ``hyvarinen_loss(X)``.
+        """
+        return self.hyvarinen_loss(X)
 
     def _check_density(self):
         """Raise ``ValueError`` unless ``exp(-E)`` is proved to integrate
@@ -319,6 +235,120 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
                 f"a density."
             ),
         )
+
+
+class _AutoencoderFaceMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+    """transform, inverse_transform, denoise and sample: the autoencoder's
+    face of the model, and the generative one, for the autoencoder and the
+    density (not the outlier detector).
+
+    A transformer (``transform`` is the encoder), so that scikit-learn wraps
+    ``transform`` for ``set_output`` and names the features ``<class>0``, ...
+    """
+
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
+
+    def transform(self, X):
+        """Encode: hidden features ``f(Z W^T + b)``, ``f`` the ``activation``.
+
+        ``Z`` is ``X`` in the model's coordinates: ``X`` itself, or
+        ``(X - mean_) whitening_`` with ``whiten=True``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, n_components)
+            Hidden-unit activations, in the dtype of ``X`` (float32 or float64).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> H = dae.transform(X[:3])
+        >>> H.shape, bool((H >= 0).all())  # ReLU codes
+        ((3, 4), True)
+        """
+        X = self._validate(X)
+        return _model.hidden(
+            X, self.components_, self.intercept_hidden_, self.activation
+        )
+
+    def inverse_transform(self, X):
+        """Decode with the tied weights: ``H W + c``, in the input's coordinates.
+
+        With ``whiten=True`` the decoded whitened rows are mapped back:
+        ``(H W + c) whitening_^-1 + mean_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Hidden representations, e.g. the output of :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            The decoded rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> R = dae.inverse_transform(dae.transform(X[:3]))
+        >>> bool(np.allclose(R, dae.denoise(X[:3])))
+        True
+        """
+        check_is_fitted(self)
+        H = check_array(X, dtype=FLOAT_DTYPES)
+        if H.shape[1] != self.n_components_:
+            raise ValueError(
+                f"X has {H.shape[1]} features, but inverse_transform expects "
+                f"n_components={self.n_components_} hidden features."
+            )
+        out = H @ self.components_.astype(H.dtype, copy=False)
+        out += self.intercept_visible_.astype(H.dtype, copy=False)
+        return self._from_model(out)
+
+    def denoise(self, X):
+        """Reconstruct: the decoder applied to the encoded ``X``.
+
+        In the model's coordinates this is ``r(z) = z + sigma^2 Psi_z(z)``, a
+        step of sigma^2 up the log-density. In the input's coordinates it is
+        ``X + sigma^2 Psi(X)``, or with ``whiten=True`` Tweedie's step for
+        noise of covariance ``sigma^2 Sigma``: ``X + sigma^2 Psi(X) Sigma``,
+        ``Sigma = whitening_^-2`` the data's covariance.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            (Noisy) input rows.
+
+        Returns
+        -------
+        X_denoised : ndarray of shape (n_samples, n_features)
+            ``f(X W^T + b) W + c``, ``f`` the ``activation``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_dsm import DenoisingAutoencoder
+        >>> X = np.random.RandomState(0).normal(size=(100, 2))
+        >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
+        >>> noisy = X[:3] + 0.5 * np.random.RandomState(1).normal(size=(3, 2))
+        >>> dae.denoise(noisy).shape
+        (3, 2)
+        """
+        X = self._validate(X)
+        return self._from_model(_model.reconstruct(X, *self._theta, self.activation))
 
     def sample(self, n_samples=1, random_state=None):
         """Draw rows from the model density ``p(x) = exp(-E(x)) / Z``.
@@ -369,3 +399,8 @@ class _FittedModelMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             activation=self.activation,
         )
         return self._from_model(X).astype(self.components_.dtype, copy=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -37,11 +37,11 @@ def hyvarinen_scorer(estimator, X, y=None):
     >>> from sklearn_dsm import ScoreMatchingEBM, hyvarinen_scorer
     >>> X = np.random.RandomState(0).normal(size=(100, 2))
     >>> ebm = ScoreMatchingEBM(n_components=4, sigma=0.5, random_state=0).fit(X)
-    >>> bool(hyvarinen_scorer(ebm, X) == -ebm.hyvarinen_score(X))
+    >>> bool(hyvarinen_scorer(ebm, X) == -ebm.hyvarinen_loss(X))
     True
     """
     estimator, X = _last_step(estimator, X, "hyvarinen_scorer")
-    return -estimator.hyvarinen_score(X)
+    return -estimator.hyvarinen_loss(X)
 
 
 def denoising_scorer(estimator, X, y=None):
@@ -101,7 +101,7 @@ def _last_step(estimator, X, name):
         if len(estimator.steps) > 1:
             X = estimator[:-1].transform(X)
         estimator = estimator.steps[-1][1]
-    if not hasattr(estimator, "hyvarinen_score"):
+    if not hasattr(estimator, "hyvarinen_loss"):
         raise TypeError(
             f"{name} needs a DenoisingAutoencoder or ScoreMatchingEBM "
             f"(or a Pipeline ending in one); got {type(estimator).__name__}."

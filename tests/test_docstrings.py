@@ -35,9 +35,21 @@ def test_every_example_builds_the_estimator_it_documents(cls):
         )
         for other in others:
             assert f"{other}(" not in examples, f"{cls.__name__}.{name}"
-    # The inherited methods with examples are all there (not only the class's).
-    for name in ("fit", "partial_fit", "transform", "denoise", "energy", "sample"):
+    # The inherited methods with examples are all there (not only the class's);
+    # the detector is an outlier detector, not a transformer or a sampler.
+    inherited = ["fit", "partial_fit", "energy", "score_function"]
+    if cls is not ScoreMatchingOutlierDetector:
+        inherited += ["transform", "denoise", "sample"]
+    for name in inherited:
         assert name in names, name
+
+
+def test_the_detector_is_not_a_transformer():
+    for name in ("transform", "fit_transform", "inverse_transform", "denoise"):
+        assert not hasattr(ScoreMatchingOutlierDetector, name), name
+    assert not hasattr(ScoreMatchingOutlierDetector, "sample")
+    tags = ScoreMatchingOutlierDetector().__sklearn_tags__()
+    assert tags.transformer_tags is None and tags.estimator_type == "outlier_detector"
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)

@@ -92,7 +92,7 @@ def test_ism_without_corruption_is_hyvarinen_on_the_clean_data(moons, small):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(moons)
-    np.testing.assert_allclose(est.loss_, est.hyvarinen_score(moons), rtol=1e-10)
+    np.testing.assert_allclose(est.loss_, est.hyvarinen_loss(moons), rtol=1e-10)
 
 
 def test_methods_are_the_model_formulas(moons, small):
@@ -139,10 +139,13 @@ def test_score_function_is_minus_energy_gradient(moons, small, Estimator):
 
 def test_dae_score_is_minus_hyvarinen_and_scorer_agrees(moons, small):
     est = small(DenoisingAutoencoder, max_iter=30).fit(moons)
-    assert est.score(moons) == -est.hyvarinen_score(moons)
+    assert est.score(moons) == -est.hyvarinen_loss(moons)
+    # The old name, a deprecated alias for one release.
+    with pytest.warns(FutureWarning, match="renamed hyvarinen_loss"):
+        assert est.hyvarinen_score(moons) == est.hyvarinen_loss(moons)
     assert hyvarinen_scorer(est, moons) == est.score(moons)
     pipe = Pipeline([("scale", StandardScaler()), ("dae", clone(est))]).fit(moons)
-    expected = -pipe[-1].hyvarinen_score(pipe[0].transform(moons))
+    expected = -pipe[-1].hyvarinen_loss(pipe[0].transform(moons))
     assert hyvarinen_scorer(pipe, moons) == expected
     with pytest.raises(TypeError, match="hyvarinen_scorer needs"):
         hyvarinen_scorer(StandardScaler().fit(moons), moons)

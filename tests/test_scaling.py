@@ -126,7 +126,7 @@ def test_whitened_methods_are_the_x_space_formulas():
         ]
     )
     np.testing.assert_allclose(ebm.score_function(x), numeric, rtol=1e-5, atol=1e-5)
-    # hyvarinen_score is |Psi|^2 / 2 + tr dPsi/dx in x.
+    # hyvarinen_loss is |Psi|^2 / 2 + tr dPsi/dx in x.
     trace = sum(
         (ebm.score_function(x + eps * e)[:, j] - ebm.score_function(x - eps * e)[:, j])
         / (2 * eps)
@@ -134,7 +134,7 @@ def test_whitened_methods_are_the_x_space_formulas():
     )
     psi = ebm.score_function(x)
     expected = np.mean(0.5 * np.sum(psi**2, axis=1) + trace)
-    assert ebm.hyvarinen_score(x) == pytest.approx(expected, rel=1e-5)
+    assert ebm.hyvarinen_loss(x) == pytest.approx(expected, rel=1e-5)
     # denoise is the decoder mapped back, and Tweedie's step with the noise
     # covariance sigma^2 Sigma of the whitened model.
     np.testing.assert_allclose(
