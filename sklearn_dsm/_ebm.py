@@ -272,9 +272,8 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
     log_partition_ : float
         AIS estimate of ``log Z(theta) = log integral exp(-E(x)) dx``, made
         at the end of ``fit``. After :meth:`partial_fit` it (with
-        ``log_partition_std_`` and ``far_mass_``) is set by the first
-        :meth:`score_samples` or :meth:`score` call, or by
-        :meth:`update_log_partition`.
+        ``log_partition_std_``, ``far_mass_`` and the tail's attributes) is
+        set by :meth:`update_log_partition`.
     log_partition_std_ : float
         Standard error of ``log_partition_``.
     tail_weight_ : float
@@ -414,23 +413,26 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
 
     def _after_partial_fit(self, X):
         # AIS costs seconds; a stream of partial_fit calls should not pay it
-        # per call. log Z is estimated by the first method that needs it
-        # (score_samples, score) or by update_log_partition, and far_mass_
-        # against (up to 2000 of) the last batch's rows.
+        # per call. update_log_partition stores log Z (and far_mass_, against
+        # up to 2000 of the last batch's rows); until then the density's
+        # methods estimate it per call without storing it.
         self._pending_log_partition = np.array(X[:2000], copy=True)
 
     def update_log_partition(self):
         """Estimate ``log Z`` now if :meth:`partial_fit` left it pending.
 
         ``fit`` ends by estimating ``log Z`` (``log_partition_``,
-        ``log_partition_std_``) and ``far_mass_``. After :meth:`partial_fit`
-        they are estimated by the first call that needs them
-        (:meth:`score_samples`, :meth:`score`), or by this method, so that a
-        stream of batches does not pay seconds of AIS per batch. The AIS draws
-        come from a generator seeded by the parameters' bytes, not from the
+        ``log_partition_std_``), ``far_mass_`` and the tail component.
+        :meth:`partial_fit` does not, so that a stream of batches does not pay
+        seconds of AIS per batch: call this method once the stream is done.
+        Until then :meth:`score_samples`, :meth:`score` and :meth:`sample`
+        estimate them on every call without storing them (they never change
+        the estimator), which costs the AIS run each time. The AIS draws come
+        from a generator seeded by the parameters' bytes, not from the
         training stream: scoring between partial_fit calls never changes
-        training, and one model always gets one log Z. ``far_mass_`` is
-        measured against (up to 2000 of) the last batch's rows.
+        training, and one model always gets one log Z, whichever call
+        estimates it. ``far_mass_`` and the tail are measured against (up to
+        2000 of) the last batch's rows.
 
         Returns
         -------
@@ -451,12 +453,12 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
         True
         """
         check_is_fitted(self)
-        pending = getattr(self, "_pending_log_partition", None)
-        if pending is not None:
-            seed = zlib.crc32(pack(*self._theta).tobytes())
-            self._estimate_log_partition(pending, np.random.RandomState(seed))
+        if getattr(self, "_pending_log_partition", None) is not None:
+            state = self._density_state()
+            for name in _TAIL_ATTRIBUTES:
+                self.__dict__.pop(name, None)
+            self.__dict__.update(state)
             self._pending_log_partition = None
-            self._warn_if_unreliable()
         return self
 
     def _rebuilt(self, attributes, X):
@@ -504,6 +506,25 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
         self._warn_if_unreliable()
 
     def _estimate_log_partition(self, X, rng):
+        """Estimate log Z (and what comes with it) for the current model and
+        store it."""
+        state = self._normalisation(X, rng)
+        # All at once: Ctrl-C during the estimate leaves none of them half-set.
+        for name in _TAIL_ATTRIBUTES:
+            self.__dict__.pop(name, None)
+        self.__dict__.update(state)
+        if self.verbose:
+            print(
+                f"[{type(self).__name__}] alpha = {self.alpha_:.3g}: log Z = "
+                f"{self.log_partition_:.4f} +/- {self.log_partition_std_:.4f}; "
+                f"model mass far from the data: {self.far_mass_:.1%}"
+            )
+
+    def _normalisation(self, X, rng):
+        """``log_partition_``, ``log_partition_std_``, ``far_mass_`` and the
+        tail's attributes of the current model, as a dict (nothing stored):
+        AIS from the rows ``X`` (model coordinates), then the tail fitted to
+        them."""
         # No log Z, score_samples or sample of a model that is not a density.
         self._check_density()
         # Estimated once, with the fit's own random stream, so that
@@ -535,22 +556,28 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
         log_z, log_z_std = log_partition_from_weights(log_w, X.shape[1], base[1])
         # The AIS end points, weighted, are draws from the model: reuse them.
         far = far_mass(chains.X, log_w, X, self.sigma_, sample_weight=self._weights())
-        tail = self._fit_tail(X, float(log_z))
-        # All at once: Ctrl-C above leaves none of them half-set.
-        self.log_partition_, self.log_partition_std_, self.far_mass_ = (
-            float(log_z),
-            float(log_z_std),
-            far,
-        )
-        for name in _TAIL_ATTRIBUTES:
-            self.__dict__.pop(name, None)
-        self.__dict__.update(tail)
-        if self.verbose:
-            print(
-                f"[{type(self).__name__}] alpha = {self.alpha_:.3g}: log Z = "
-                f"{self.log_partition_:.4f} +/- {self.log_partition_std_:.4f}; "
-                f"model mass far from the data: {self.far_mass_:.1%}"
-            )
+        return {
+            "log_partition_": float(log_z),
+            "log_partition_std_": float(log_z_std),
+            "far_mass_": far,
+            **self._fit_tail(X, float(log_z)),
+        }
+
+    def _density_state(self):
+        """The normalisation that ``score_samples``, ``score`` and ``sample``
+        use: the stored one, or, after :meth:`partial_fit`, one estimated now
+        and not stored, so that those methods never change the estimator.
+        Its AIS draws are seeded by the parameters' bytes: every call gets
+        the same log Z, the one :meth:`update_log_partition` stores."""
+        check_is_fitted(self)
+        pending = getattr(self, "_pending_log_partition", None)
+        if pending is None:
+            names = ("log_partition_", *_TAIL_ATTRIBUTES)
+            return {name: getattr(self, name) for name in names if hasattr(self, name)}
+        seed = zlib.crc32(pack(*self._theta).tobytes())
+        state = self._normalisation(pending, np.random.RandomState(seed))
+        self._warn_if_unreliable(state)
+        return state
 
     def _fit_tail(self, Z, log_z):
         """The tail component's attributes, fitted to the training rows ``Z``
@@ -599,20 +626,22 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
             "tail_scatter_": 0.5 * (scatter + scatter.T),
         }
 
-    def _warn_if_unreliable(self):
-        if self.far_mass_ > _FAR_MASS_WARNING:
+    def _warn_if_unreliable(self, state=None):
+        state = vars(self) if state is None else state
+        far, log_z_std = state["far_mass_"], state["log_partition_std_"]
+        if far > _FAR_MASS_WARNING:
             warn(
-                f"{self.far_mass_:.0%} of the model's mass lies farther from "
+                f"{far:.0%} of the model's mass lies farther from "
                 f"every training row than new data does: score matching cannot "
                 f"see mass there, and score_samples is unreliable on held-out "
                 f"data. Increase alpha (now {self.alpha_:.3g}), lower "
                 f"n_components (now {self.n_components}) or raise sigma (now "
                 f"{self.sigma_:.3g})."
             )
-        if self.log_partition_std_ > 0.1:
+        if log_z_std > 0.1:
             warn(
                 f"The AIS estimate of log Z has a standard error of "
-                f"{self.log_partition_std_:.2g} nats (above 0.1), so "
+                f"{log_z_std:.2g} nats (above 0.1), so "
                 f"score_samples and score are unreliable. Increase n_ais_steps "
                 f"(now {self.n_ais_steps}) or n_ais_chains (now "
                 f"{self.n_ais_chains}); a standard error near 1 means one chain "
@@ -626,8 +655,9 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
 
         ``log Z`` is the AIS estimate ``log_partition_`` made at the end of
         ``fit``; its standard error ``log_partition_std_`` is shared by every row.
-        After :meth:`partial_fit`, log Z is estimated on the first call that needs
-        it (see :meth:`update_log_partition`). With ``tail`` the density is
+        After :meth:`partial_fit` and before :meth:`update_log_partition`,
+        log Z is estimated on every call, and not stored. With ``tail`` the
+        density is
         the mixture ``(1 - tail_weight_) exp(-E(x) - log Z) + tail_weight_
         t(x)``, ``t`` the fitted Student-t.
 
@@ -658,16 +688,19 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
         log_density = -self._energy(X)
-        self.update_log_partition()
-        log_density -= log_density.dtype.type(self.log_partition_)
-        if getattr(self, "tail_weight_", None) is None:
+        state = self._density_state()
+        log_density -= log_density.dtype.type(state["log_partition_"])
+        if "tail_weight_" not in state:
             return log_density
         log_tail = np.empty(X.shape[0])
         for start, stop in row_slabs(*X.shape):
             log_tail[start:stop] = tail_log_density(
-                X[start:stop], self.tail_location_, self.tail_scatter_, self.tail_dof_
+                X[start:stop],
+                state["tail_location_"],
+                state["tail_scatter_"],
+                state["tail_dof_"],
             )
-        mixed = mixture_log_density(log_density, log_tail, self.tail_weight_)
+        mixed = mixture_log_density(log_density, log_tail, state["tail_weight_"])
         return mixed.astype(log_density.dtype, copy=False)
 
     def sample(self, n_samples=1, random_state=None):
@@ -713,18 +746,22 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
             raise ValueError(
                 f"n_samples must be a positive integer; got {n_samples!r}."
             )
-        self.update_log_partition()
-        if getattr(self, "tail_weight_", None) is None:
+        state = self._density_state()
+        if "tail_weight_" not in state:
             return super().sample(n_samples, random_state)
         rng = check_random_state(random_state)
-        n_tail = int(rng.binomial(n_samples, self.tail_weight_))
+        n_tail = int(rng.binomial(n_samples, state["tail_weight_"]))
         dtype = self.components_.dtype
         parts = []
         if n_tail < n_samples:
             parts.append(super().sample(n_samples - n_tail, rng))
         if n_tail:
             tail = sample_tail(
-                n_tail, self.tail_location_, self.tail_scatter_, self.tail_dof_, rng
+                n_tail,
+                state["tail_location_"],
+                state["tail_scatter_"],
+                state["tail_dof_"],
+                rng,
             )
             parts.append(tail.astype(dtype))
         return np.vstack(parts)[rng.permutation(n_samples)]

@@ -98,12 +98,14 @@ def test_ebm_partial_fit_defers_log_z_until_needed(make_moons_std):
 
     ebm = stream(score_midway=False)
     assert "log_partition_" not in vars(ebm)  # no AIS per call
-    log_p = ebm.score_samples(moons)  # estimated now, once
+    before = dict(vars(ebm))
+    log_p = ebm.score_samples(moons)  # estimated now, not stored
+    assert vars(ebm).keys() == before.keys()  # score_samples changes nothing
+    assert ebm.update_log_partition() is ebm  # stored now
     assert np.isfinite(ebm.log_partition_) and ebm.log_partition_std_ < 0.1
     np.testing.assert_allclose(log_p, -ebm.energy(moons) - ebm.log_partition_)
+    np.testing.assert_array_equal(ebm.score_samples(moons), log_p)  # the same Z
     z = ebm.log_partition_
-    ebm.score_samples(moons)
-    assert ebm.log_partition_ == z  # cached until the next partial_fit
     # Scoring mid-stream draws nothing from the training stream: the same
     # parameters, and (seeded by them) the same log Z.
     scored = stream(score_midway=True)

@@ -208,8 +208,10 @@ def test_partial_fit_fits_the_tail_with_log_z():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ebm.partial_fit(X)
     assert not hasattr(ebm, "tail_weight_")
-    ebm.score_samples(X[:3])
-    assert 0 < ebm.tail_weight_ <= 0.5
+    log_p = ebm.score_samples(X[:3])  # fitted for the call, not stored
+    assert not hasattr(ebm, "tail_weight_")
+    assert 0 < ebm.update_log_partition().tail_weight_ <= 0.5
+    np.testing.assert_array_equal(ebm.score_samples(X[:3]), log_p)
 
 
 @pytest.mark.parametrize("tail", ["t", "gaussian", 1])
