@@ -385,7 +385,9 @@ def bench_fractions(smoke):
         ebm.fit(X)
         t_fit = time.perf_counter() - start
         start = time.perf_counter()
-        estimate_log_partition(ebm, n_chains=chains, n_steps=steps, random_state=0)
+        estimate_log_partition(
+            ebm, n_ais_chains=chains, n_ais_steps=steps, random_state=0
+        )
         t_ais = time.perf_counter() - start
         print(
             f"  EBM (sigma = 0.5): AIS ({chains} chains x {steps} steps): "

@@ -66,7 +66,7 @@ def main():
     for n_chains, n_steps in ((256, 2000), (1024, 8000)):
         start = time.perf_counter()
         log_z, stderr = estimate_log_partition(
-            ebm, n_chains=n_chains, n_steps=n_steps, random_state=1
+            ebm, n_ais_chains=n_chains, n_ais_steps=n_steps, random_state=1
         )
         seconds = time.perf_counter() - start
         print(

@@ -6,6 +6,7 @@ importance weights estimates ``Z / Z_0`` (``doc/math.rst``, "The normalising
 constant").
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -13,6 +14,7 @@ from scipy.special import logsumexp
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._chunking import mean_and_spread
 from ._sampling import anneal, base_gaussian
 
 
@@ -92,35 +94,59 @@ def log_partition_ais(
     return log_partition_from_weights(log_w, np.shape(c)[0], scale)
 
 
-def estimate_log_partition(estimator, *, n_chains=256, n_steps=2000, random_state=None):
+def estimate_log_partition(
+    estimator,
+    X=None,
+    *,
+    n_ais_chains=256,
+    n_ais_steps=250,
+    random_state=None,
+    n_chains="deprecated",
+    n_steps="deprecated",
+):
     """Estimate ``log Z`` of a fitted model by annealed importance sampling.
 
-    ``Z(theta) = integral exp(-E(x)) dx``. AIS anneals ``n_chains`` chains from the
-    base Gaussian ``N(c, sigma^2 I)``, whose normaliser is known, to the model
-    through ``n_steps`` temperatures with one Metropolis-adjusted Langevin step
-    each. :class:`ScoreMatchingEBM` runs it at the end of ``fit``; this function
-    gives the same estimate for a :class:`DenoisingAutoencoder`, whose
-    ``score_samples`` is the unnormalised ``-E(x)``, so that
-    ``dae.score_samples(X) - log_z`` is a log-density.
+    ``Z(theta) = integral exp(-E(x)) dx``. AIS anneals ``n_ais_chains``
+    chains from a base Gaussian, whose normaliser is known, to the model
+    through ``n_ais_steps`` temperatures with one Metropolis-adjusted Langevin
+    step each, as :class:`ScoreMatchingEBM` does at the end of ``fit`` (the
+    same names, the same defaults). This function gives the same estimate for
+    a :class:`DenoisingAutoencoder`, whose ``score_samples`` is the
+    unnormalised ``-E(x)``, so that ``dae.score_samples(X) - log_z`` is a
+    log-density.
 
     Parameters
     ----------
     estimator : DenoisingAutoencoder or ScoreMatchingEBM
         A fitted model.
-    n_chains : int, default=256
-        Independent chains; the standard error shrinks as ``1 / sqrt(n_chains)``.
-    n_steps : int, default=2000
-        Intermediate temperatures; more make the importance weights less variable.
+    X : array-like of shape (n_samples, n_features), default=None
+        Rows whose mean and spread (at least ``sigma``) give the base
+        Gaussian, in the model's coordinates, as ``fit`` takes them from the
+        training rows: the chains then start where the model's mass is. Pass
+        the training rows. ``None``: the model's own ``N(c, sigma^2 I)``,
+        narrower than the data, which needs several times more steps for the
+        same error.
+    n_ais_chains : int, default=256
+        Independent chains; the standard error shrinks as
+        ``1 / sqrt(n_ais_chains)``.
+    n_ais_steps : int, default=250
+        Intermediate temperatures; more make the importance weights less
+        variable.
     random_state : int, RandomState instance or None, default=None
         Seeds the chains.
+    n_chains : int
+        Deprecated alias of ``n_ais_chains`` (renamed in 0.2, removed in 0.3).
+    n_steps : int
+        Deprecated alias of ``n_ais_steps`` (renamed in 0.2, removed in 0.3;
+        its default was 2000).
 
     Returns
     -------
     log_z : float
         The estimate of ``log Z``.
     log_z_std : float
-        Its standard error, ``std(w) / (sqrt(n_chains) mean(w))`` over the
-        importance weights ``w``.
+        Its standard error, ``std(w) / (sqrt(n_ais_chains) mean(w))`` over
+        the importance weights ``w``.
 
     Examples
     --------
@@ -128,22 +154,43 @@ def estimate_log_partition(estimator, *, n_chains=256, n_steps=2000, random_stat
     >>> from sklearn_dsm import DenoisingAutoencoder, estimate_log_partition
     >>> X = np.random.RandomState(0).normal(size=(200, 2))
     >>> dae = DenoisingAutoencoder(n_components=4, sigma=0.5, random_state=0).fit(X)
-    >>> log_z, log_z_std = estimate_log_partition(dae, random_state=0)
+    >>> log_z, log_z_std = estimate_log_partition(dae, X, random_state=0)
     >>> bool(log_z_std < 0.05)
     True
     """
     check_is_fitted(estimator, "components_")
     estimator._check_density()
-    for name, value, low in (("n_chains", n_chains, 2), ("n_steps", n_steps, 1)):
+    # TODO(0.3): remove n_chains and n_steps.
+    for old, new in (("n_chains", "n_ais_chains"), ("n_steps", "n_ais_steps")):
+        value = {"n_chains": n_chains, "n_steps": n_steps}[old]
+        if isinstance(value, str) and value == "deprecated":
+            continue
+        warnings.warn(
+            f"{old} was renamed {new} in 0.2 (the estimators' name for the AIS "
+            f"budget) and will be removed in 0.3.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        if new == "n_ais_chains":
+            n_ais_chains = value
+        else:
+            n_ais_steps = value
+    budget = (("n_ais_chains", n_ais_chains, 2), ("n_ais_steps", n_ais_steps, 1))
+    for name, value, low in budget:
         if not isinstance(value, Integral) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
+    base = None
+    if X is not None:
+        mean, spread = mean_and_spread(estimator._validate(X))
+        base = (mean, max(spread, estimator.sigma_))
     return log_partition_ais(
         estimator.components_,
         estimator.intercept_hidden_,
         estimator.intercept_visible_,
         estimator.sigma_,
-        n_chains=n_chains,
-        n_steps=n_steps,
+        n_chains=n_ais_chains,
+        n_steps=n_ais_steps,
         random_state=random_state,
+        base=base,
         activation=estimator.activation,
     )

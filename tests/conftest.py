@@ -69,7 +69,7 @@ def small():
     a density whatever its weights, so that the density oracles here apply to
     the autoencoder too (test_activations.py runs the ReLU, the
     autoencoder's default, through the same closed forms).
-    ``fast_ais=False`` keeps the EBM's own AIS defaults (256 chains, 2000
+    ``fast_ais=False`` keeps the EBM's own AIS defaults (256 chains, 250
     steps), which some tests' tolerances were calibrated on.
     """
 

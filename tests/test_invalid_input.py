@@ -164,10 +164,10 @@ def test_partial_fit_checks_the_feature_count(make_moons_std, adam_dae):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(n_chains=1), "n_chains must be an integer >= 2; got 1"),
-        (dict(n_chains=2.5), "n_chains must be an integer >= 2"),
-        (dict(n_steps=0), "n_steps must be an integer >= 1; got 0"),
-        (dict(n_steps="100"), "n_steps must be an integer >= 1"),
+        (dict(n_ais_chains=1), "n_ais_chains must be an integer >= 2; got 1"),
+        (dict(n_ais_chains=2.5), "n_ais_chains must be an integer >= 2"),
+        (dict(n_ais_steps=0), "n_ais_steps must be an integer >= 1; got 0"),
+        (dict(n_ais_steps="100"), "n_ais_steps must be an integer >= 1"),
     ],
 )
 def test_estimate_log_partition_names_a_bad_budget(moons, small, kwargs, match):
