@@ -13,7 +13,7 @@ from . import _model
 from ._base import _BaseDSM
 from ._chunking import mean_and_spread, row_slabs
 from ._diagnostics import far_mass
-from ._docstrings import own_examples
+from ._docstrings import own_examples, shared_parameters
 from ._inference import FLOAT_DTYPES, _AutoencoderFaceMixin
 from ._mle import refine_by_likelihood
 from ._partition import log_partition_from_weights
@@ -41,6 +41,35 @@ _TAIL_ATTRIBUTES = ("tail_weight_", "tail_dof_", "tail_location_", "tail_scatter
 
 
 @own_examples("ebm")
+@shared_parameters(
+    "n_components",
+    "activation:sigmoid",
+    "sigma:silverman",
+    "objective",
+    "n_corruptions",
+    "alpha:auto",
+    "max_iter",
+    "tol",
+    "random_state",
+    "verbose",
+    "warm_start",
+    "solver",
+    "batch_size",
+    "learning_rate_init",
+    "shuffle",
+    "early_stopping",
+    "validation_fraction",
+    "n_iter_no_change",
+    "whiten:on",
+    "n_ais_chains",
+    "n_ais_steps",
+    "mle_steps",
+    "mle_learning_rate",
+    "tail",
+    default="ism",
+    rule="``1e-4``, where held-out likelihood stops improving",
+    alpha=' (and, with ``alpha="auto"``, ``alpha_``)',
+)
 class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
     """Energy-based density model fitted by (denoising) score matching.
 
@@ -62,168 +91,7 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
 
     Parameters
     ----------
-    n_components : int, default=64
-        Number of hidden units H. 64 is cheap at any input width and measured
-        no worse than 16 (iris) or 32 (wine, breast_cancer, digits) for either
-        job; more units help features on image-sized inputs.
-    activation : {"sigmoid", "relu"}, default="sigmoid"
-        Hidden units ``f``: the paper's sigmoid (every fit is a density) or
-        the ReLU, whose fits are held to a largest singular value of ``W``
-        near 0.9 so that they are proved densities; the ReLU needs a noisy
-        objective (``objective="dsm"``), not ``"ism"``. The sigmoid is the
-        default because it is the better density: 0.4 to 1.3 nats per row
-        more held-out log-likelihood on the density tables
-        (doc/quality.rst), where the autoencoder's jobs prefer the ReLU.
-    sigma : float or "auto", default="auto"
-        Standard deviation of the Gaussian corruption, also the model's
-        temperature, in the model's coordinates (whitened ones with
-        ``whiten=True``, where every direction has spread 1). The density is
-        never narrower than ``sigma`` in any direction. ``"auto"``:
-        Silverman's rule ``(n (d + 2) / 4)^(-1 / (d + 4))`` times the spread,
-        the bandwidth of a Gaussian kernel density estimate from ``n`` rows:
-        the finest width at which ``n`` rows show structure, and, for the noisy
-        criteria, the noise whose smoothed data they fit. A number far from
-        the data's spread (below 1% or above 10 times) warns.
-    objective : {"dae", "dsm", "esm", "ism"}, default="ism"
-        Training criterion. ``"dae"``: mean squared reconstruction error of the
-        clean rows from their noisy copies. ``"dsm"``: denoising score matching,
-        exactly ``"dae"`` divided by ``2 sigma^4``: the same optimisation, with the
-        loss reported in score-matching units. ``"esm"``: explicit score matching
-        to the Parzen score of the training set (a lower-variance DSM).
-        ``"ism"``: Hyvarinen's implicit score matching on the noisy (or, with
-        ``n_corruptions=0``, clean) rows. On the same rows all four have the
-        same minimisers in expectation. ``"ism"`` on the clean rows (the
-        default, with ``n_corruptions="auto"``) matches the data's own score,
-        the noisy criteria that of the data smoothed by the noise: on
-        held-out data the default scored 0.04 to 2.0 nats per row above
-        ``"dsm"`` on moons, iris, wine, breast_cancer and digits, at about
-        half the cost on digits.
-    n_corruptions : int or "auto", default="auto"
-        Noisy copies ``x + sigma * eps`` of each row, drawn once from
-        ``random_state`` and held fixed during an L-BFGS fit, so that it sees
-        one deterministic objective (Adam draws fresh ones every batch).
-        ``"auto"``: 3 for the noisy criteria (``"dae"``, ``"dsm"``, ``"esm"``)
-        under L-BFGS, where 3 costs a third of 10 with features as good and
-        held-out log-likelihood within 0.05 nats, and 1 lost 0.3 to 0.5 nats
-        on wine and breast_cancer; 1 under Adam, whose every batch has new
-        noise; 0 for ``"ism"``, Hyvarinen's criterion on the clean rows.
-        ``0`` means no corruption and is allowed only with
-        ``objective="ism"``.
-    alpha : float or "auto", default="auto"
-        L2 penalty ``alpha * |W|^2 / 2`` on the weights, in score-matching units
-        (for ``"dae"`` the whole objective, penalty included, is scaled by
-        ``2 sigma^4``, so ``"dae"`` and ``"dsm"`` stay one computation). It does
-        not depend on the units of ``X``. Score matching cannot see mass far
-        from the data, and an unpenalised fit grows modes there; a larger
-        penalty is the remedy. ``"auto"`` applies it: the fit starts at 0.1,
-        and while ``far_mass_`` is above 5% the penalty is tripled and the fit
-        continued from where it is, at most twice (0.3, 0.9). ``alpha_`` is the
-        value used. On digits (64-D) one raise took the far mass from 11-15% to
-        0-1%; on the other data sets measured 0.1 was kept.
-    max_iter : int, default=2000
-        Maximum number of L-BFGS iterations (Adam: epochs); a fit that reaches
-        it warns. Default L-BFGS fits stop before it (at most about 1040
-        iterations on the data sets measured). Adam needs more on small data,
-        where an epoch is a few steps: the density's stopped by itself after
-        2700 to 3500 epochs on iris, wine and breast_cancer.
-    tol : float or None, default=None
-        Convergence tolerance: L-BFGS stops when the objective has decreased
-        by less than ``tol`` (relative) over the last ``n_iter_no_change``
-        iterations. Adam cuts its step by 10 when its watched objective has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs (the threshold
-        shrinks with the step: ``tol / 10``, ``tol / 100``), and stops at the
-        third such plateau.
-        ``None``: ``1e-4`` for both, because held-out log-likelihood keeps
-        improving until the objective moves by less than about 3e-4 per 10
-        iterations (breast_cancer: -1.19 nats against a Gaussian after 25
-        iterations, +0.16 at convergence).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights and the corruption draws. Pass an int for
-        reproducible fits.
-    verbose : int, default=0
-        If positive, print the iteration, the objective and the elapsed seconds
-        after every L-BFGS iteration (Adam: epoch).
-    warm_start : bool, default=False
-        Start from the previous fit's parameters (and coordinates, and with
-        ``alpha="auto"`` its ``alpha_``) when their shapes and ``whiten``
-        match. A warm fit interrupted before its first iteration keeps the
-        model it was continuing.
-    solver : {"auto", "lbfgs", "adam"}, default="auto"
-        ``"lbfgs"``: full-batch L-BFGS on ``n_corruptions`` noisy copies drawn
-        once (a deterministic objective; fast and exact on small data).
-        ``"adam"``: minibatch Adam, with fresh noise for every batch; its
-        memory is set by ``batch_size``, not by the data, and ``max_iter``
-        counts epochs. ``"auto"``: Adam from 10,000 rows on, L-BFGS below
-        (:ref:`defaults`); ``solver_`` is the one used.
-    batch_size : int or "auto", default="auto"
-        Rows per Adam minibatch (``"auto"``: ``min(200, n_samples)``). Used by
-        ``solver="adam"`` and :meth:`partial_fit`.
-    learning_rate_init : float or "auto", default="auto"
-        Adam's step size, for ``solver="adam"`` and :meth:`partial_fit`.
-        ``"auto"``: ``1e-2``, times ``64 / n_features`` above 64 features
-        (a unit's input moves with the number of weights Adam steps;
-        :ref:`defaults`).
-    shuffle : bool, default=True
-        Visit the rows in a new random order every epoch (Adam only).
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows and watch their objective
-        (on noise drawn once) instead of that of the training rows, and keep
-        the best epoch's parameters (Adam only). As in ``MLPRegressor``,
-        ``n_iter_`` and ``loss_`` still describe the last epoch run;
-        ``best_validation_loss_`` is the kept parameters' validation loss.
-    validation_fraction : float, default=0.1
-        Share of the rows held out when ``early_stopping``.
-    n_iter_no_change : int or "auto", default="auto"
-        Window of the stopping rule (see ``tol``), in L-BFGS iterations or
-        Adam epochs. A window, not one step: L-BFGS makes uneven progress (a
-        short step, then a long one), and Adam's objective jitters. ``"auto"``:
-        10 for L-BFGS; for Adam 500 steps (``ceil(500 / steps per epoch)``
-        epochs) and at least 2 epochs: on 1000 rows in batches of 200, a
-        10-epoch window stopped Adam 0.9% to 4.1% above the optimum, a
-        500-step one 0.10% to 0.23% above (six seeds).
-    whiten : bool, default=True
-        Fit the model in ZCA-whitened coordinates ``z = (x - mean_)
-        whitening_``, where the data has identity covariance; the density in
-        ``x`` is the density in ``z`` times ``|det whitening_|``. The model is
-        isotropic, never narrower than sigma in any direction, so data whose
-        directions differ in spread by orders of magnitude (breast_cancer's
-        smallest covariance eigenvalue is 1e-4 of its largest after
-        StandardScaler) defeats it in the input's coordinates: -29.7 nats per
-        row there against -10.1 whitened (a full-covariance Gaussian: -10.2).
-        In whitened coordinates the family contains that Gaussian
-        (``W = 0``, ``sigma = 1``), and sigma means the same on every data set.
-    n_ais_chains : int, default=256
-        Chains of the annealed importance sampling (AIS) run that ends ``fit``
-        and estimates ``log Z``; its standard error shrinks as
-        ``1 / sqrt(n_ais_chains)``.
-    n_ais_steps : int, default=250
-        Temperatures of that AIS run, one MALA step each. The chains start
-        from a Gaussian with the training rows' mean and spread; with the
-        other defaults the standard error was 0.004 (moons, iris) to 0.012
-        (digits) nats, against 0.04 to 0.09 for 1000 steps started from the
-        model's own ``N(c, sigma^2 I)``. ``log_partition_std_`` reports it for
-        every fit, and ``fit`` warns above 0.1.
-    mle_steps : int, default=0
-        Maximum-likelihood refinement after score matching, a step beyond the
-        paper: this many Adam steps on the mean log-likelihood, whose gradient is
-        the data average minus the model average of ``-dE/dtheta``, the model
-        average taken from 1000 persistent MALA chains. Score matching cannot
-        see mass far from the data; likelihood can, and pushes it down. The
-        chains do not cross between well-separated modes, so on such data a
-        good fit can lose (three 2-D blobs: -1.26 to -1.76). ``0`` (the default)
-        keeps the pure score-matching fit; ``loss_`` and ``loss_curve_`` always
-        describe the score-matching stage.
-    mle_learning_rate : float, default=3e-3
-        Adam step size of that refinement.
-    tail : {"student_t"} or None, default="student_t"
-        The density's tail component. ``"student_t"``: the density is
-        ``(1 - tail_weight_) p_theta(x) + tail_weight_ t(x)``, ``t`` the
-        multivariate Student-t with the training rows' mean and covariance,
-        its scale and degrees of freedom fitted to the training rows by
-        maximum likelihood, and its weight fitted with both components
-        held fixed, with one pseudo-row given to the tail so that it is
-        never zero (:ref:`math-tail`). ``None``: the score-matching model
-        ``p_theta`` alone, whose tails are a Gaussian of scale ``sigma``.
+    <<parameters>>
 
     Attributes
     ----------

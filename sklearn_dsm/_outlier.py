@@ -9,11 +9,37 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _model
 from ._base import _BaseDSM
-from ._docstrings import own_examples
+from ._docstrings import own_examples, shared_parameters
 from ._scaling import weighted_percentile
 
 
 @own_examples("detector")
+@shared_parameters(
+    "n_components",
+    "contamination",
+    "activation:sigmoid",
+    "sigma:silverman",
+    "objective",
+    "n_corruptions",
+    "alpha:fixed",
+    "max_iter",
+    "tol",
+    "random_state",
+    "verbose",
+    "warm_start",
+    "solver",
+    "batch_size",
+    "learning_rate_init",
+    "shuffle",
+    "early_stopping",
+    "validation_fraction",
+    "n_iter_no_change",
+    "whiten:off",
+    default="ism",
+    rule="``1e-4``",
+    alpha="",
+    why="an inlier class is often too small for its covariance to whiten well",
+)
 class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
     """Novelty detection by the energy of a score-matching density model.
 
@@ -29,69 +55,7 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
 
     Parameters
     ----------
-    n_components : int, default=64
-        Number of hidden units H.
-    contamination : float, default=0.1
-        Expected share of outliers in the training rows, in (0, 0.5]: the
-        threshold ``offset_`` leaves this share of them below it. It sets
-        ``predict`` only; the scores and their ranking do not depend on it.
-    activation : {"sigmoid", "relu"}, default="sigmoid"
-        Hidden units ``f``, as for :class:`ScoreMatchingEBM`: with the ReLU
-        the fit is held to a proved density and needs ``objective="dsm"``.
-        The sigmoid is the default: the ReLU's lead in mean ROC AUC on the
-        one-class-vs-rest splits (0.960 against 0.952) is all breast_cancer,
-        where any smoother model gains; it ranks worse on wine and digits,
-        and on digits its fits (held to ``|W|_2 <= 0.9``) take 30 times as
-        long and reach ``max_iter`` (doc/quality.rst).
-    sigma : float or "auto", default="auto"
-        Noise level and temperature of the model, in the units of ``X``.
-        ``"auto"``: Silverman's kernel bandwidth, as for
-        :class:`ScoreMatchingEBM` (0.36 for 400 rows in 2-D, 0.7 to 0.9 for
-        one class of iris, wine, breast_cancer or digits, after
-        StandardScaler). A smooth density ranks new rows better than a sharp
-        one: on those one-class-vs-rest splits, mean ROC AUC 0.943 at a fifth
-        of the spread against 0.946 to 0.952 at 0.7 to 1.
-    objective : {"dae", "dsm", "esm", "ism"}, default="ism"
-        Training criterion (see :class:`ScoreMatchingEBM`). ``"ism"`` on the
-        clean rows, as for the density: on the one-class-vs-rest splits of
-        iris, wine, breast_cancer and digits, mean ROC AUC 0.952 against
-        0.949 for ``"dsm"``, and no fit reached ``max_iter`` (one ``"dsm"``
-        fit did).
-    n_corruptions : int or "auto", default="auto"
-        Noisy copies of each row, drawn once (``"auto"``: 3, or 0 for
-        ``"ism"``), see :class:`ScoreMatchingEBM`.
-    alpha : float, default=0.1
-        L2 penalty ``alpha * |W|^2 / 2`` on the weights.
-    max_iter : int, default=2000
-        Maximum number of L-BFGS iterations (Adam: epochs).
-    tol : float or None, default=None
-        Convergence tolerance (``None``: ``1e-4``), see
-        :class:`ScoreMatchingEBM`.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights and the corruption draws.
-    verbose : int, default=0
-        If positive, print the progress of the fit.
-    warm_start : bool, default=False
-        Start from the previous fit's parameters when their shapes match.
-    solver : {"auto", "lbfgs", "adam"}, default="auto"
-        Full-batch L-BFGS, or minibatch Adam with fresh noise; ``"auto"``:
-        Adam from 10,000 rows on (see :class:`ScoreMatchingEBM`).
-    batch_size : int or "auto", default="auto"
-        Rows per Adam minibatch.
-    learning_rate_init : float or "auto", default="auto"
-        Adam's step size (see :class:`ScoreMatchingEBM`).
-    shuffle : bool, default=True
-        Visit the rows in a new random order every epoch (Adam only).
-    early_stopping : bool, default=False
-        Stop Adam on held-out rows (see :class:`ScoreMatchingEBM`).
-    validation_fraction : float, default=0.1
-        Share of the rows held out when ``early_stopping``.
-    n_iter_no_change : int or "auto", default="auto"
-        Window of the stopping rule (see :class:`ScoreMatchingEBM`).
-    whiten : bool, default=False
-        Fit in ZCA-whitened coordinates. Off: inlier sets are often small for
-        their dimension, and a covariance from them whitens badly (mean ROC
-        AUC 0.943 whitened against 0.952 not, on the splits above).
+    <<parameters>>
 
     Attributes
     ----------

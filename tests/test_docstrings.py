@@ -60,3 +60,25 @@ def test_every_example_runs(cls):
         runner.run(test)
     assert runner.failures == 0, f"{runner.failures} failing example(s)"
     assert runner.tries > 10
+
+
+def test_parameters_are_documented_once_and_in_order():
+    """Each estimator documents its __init__ parameters in signature order,
+    and the parameters they share read the same (the text is written once,
+    in _docstrings.py, with a few variants), in at most six lines each."""
+    import numpydoc.docscrape
+
+    docs = {}
+    for cls in ESTIMATORS:
+        parsed = numpydoc.docscrape.ClassDoc(cls)["Parameters"]
+        names = list(inspect.signature(cls.__init__).parameters)[1:]
+        assert [p.name for p in parsed] == names, cls.__name__
+        docs[cls] = {p.name: (p.type, tuple(p.desc)) for p in parsed}
+        for p in parsed:
+            assert len(p.desc) <= 6, (cls.__name__, p.name)
+    shared = set.intersection(*(set(d) for d in docs.values()))
+    variants = {"activation", "sigma", "objective", "alpha", "tol", "warm_start"}
+    variants |= {"whiten"}
+    for name in shared - variants:
+        texts = {docs[cls][name] for cls in ESTIMATORS}
+        assert len(texts) == 1, name
