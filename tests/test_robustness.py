@@ -21,22 +21,23 @@ METHODS = ("transform", "denoise", "score_function", "score_samples", "energy")
 
 
 def _interrupt_after(monkeypatch, n_calls):
-    """Make the objective raise KeyboardInterrupt on its n_calls-th evaluation,
-    as Ctrl-C would in the middle of an evaluation."""
-    real = _objectives.dsm_objective
+    """Make the objectives raise KeyboardInterrupt on their n_calls-th
+    evaluation (counted over all of them), as Ctrl-C would in the middle of
+    an evaluation."""
     calls = []
 
-    def interrupted(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == n_calls:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
+    def interrupting(real):
+        def interrupted(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == n_calls:
+                raise KeyboardInterrupt
+            return real(*args, **kwargs)
 
-    for name, objective in _objectives.OBJECTIVES.items():
-        if objective.optimised is real:
-            monkeypatch.setitem(
-                _objectives.OBJECTIVES, name, replace(objective, optimised=interrupted)
-            )
+        return interrupted
+
+    for name, objective in list(_objectives.OBJECTIVES.items()):
+        patched = replace(objective, optimised=interrupting(objective.optimised))
+        monkeypatch.setitem(_objectives.OBJECTIVES, name, patched)
 
 
 def test_interrupted_fit_keeps_the_last_completed_iterate(
@@ -317,21 +318,6 @@ def test_an_interrupted_adam_fit_keeps_the_last_whole_epoch(moons, small, monkey
     np.testing.assert_array_equal(est.components_, reference.components_)
 
 
-def _interrupting(monkeypatch, after_calls):
-    """The dae objective raises KeyboardInterrupt on call ``after_calls``."""
-    record, calls = _objectives.OBJECTIVES["dae"], []
-
-    def interrupted(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == after_calls:
-            raise KeyboardInterrupt
-        return record.optimised(*args, **kwargs)
-
-    monkeypatch.setitem(
-        _objectives.OBJECTIVES, "dae", replace(record, optimised=interrupted)
-    )
-
-
 def test_a_warm_fit_interrupted_before_its_first_iteration_keeps_the_model(
     moons, monkeypatch
 ):
@@ -340,7 +326,7 @@ def test_a_warm_fit_interrupted_before_its_first_iteration_keeps_the_model(
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(moons)
     W = est.components_.copy()
-    _interrupting(monkeypatch, 1)
+    _interrupt_after(monkeypatch, 1)
     with pytest.raises(KeyboardInterrupt):
         est.set_params(warm_start=True).fit(moons)
     check_is_fitted(est)
@@ -348,7 +334,7 @@ def test_a_warm_fit_interrupted_before_its_first_iteration_keeps_the_model(
 
 
 def test_ctrl_c_stays_a_keyboard_interrupt_when_warnings_are_errors(moons, monkeypatch):
-    _interrupting(monkeypatch, 5)
+    _interrupt_after(monkeypatch, 5)
     est = DenoisingAutoencoder(4, sigma=0.3, tol=0, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
