@@ -217,6 +217,13 @@ def shared_parameters(*names, **fill):
     """
 
     def decorate(cls):
+        if cls.__doc__ is None:  # python -OO strips docstrings
+            return cls
+        unknown = set(fill) - {
+            key for name in names for key in re.findall(r"\{([a-z]+)\}", _ENTRIES[name])
+        }
+        if unknown:
+            raise ValueError(f"{cls.__name__}: no entry has {sorted(unknown)}")
         entries = []
         for name in names:
             text = _ENTRIES[name]

@@ -149,7 +149,8 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
     tail_dof_ : float
         Its degrees of freedom, between 1 (Cauchy) and 1e4 (Gaussian).
     tail_location_ : ndarray of shape (n_features,)
-        Its location, the training rows' mean.
+        Its location: the whitening's mean ``mean_`` (with ``whiten=False``,
+        the mean of the rows it was fitted to).
     tail_scatter_ : ndarray of shape (n_features, n_features)
         Its scatter matrix: the training rows' covariance (as the whitening
         sees it) times the fitted squared scale; the density is
@@ -614,6 +615,7 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
             raise ValueError(
                 f"n_samples must be a positive integer; got {n_samples!r}."
             )
+        self._check_density()
         state = self._density_state()
         if "tail_weight_" not in state:
             return super().sample(n_samples, random_state)

@@ -120,12 +120,12 @@ def estimate_log_partition(
     estimator : DenoisingAutoencoder or ScoreMatchingEBM
         A fitted model.
     X : array-like of shape (n_samples, n_features), default=None
-        Rows whose mean and spread (at least ``sigma``) give the base
-        Gaussian, in the model's coordinates, as ``fit`` takes them from the
-        training rows: the chains then start where the model's mass is. Pass
-        the training rows. ``None``: the model's own ``N(c, sigma^2 I)``,
-        narrower than the data, which needs several times more steps for the
-        same error.
+        Rows, as passed to ``fit`` (the training rows), whose mean and spread
+        in the model's coordinates (at least ``sigma``) give the base
+        Gaussian, as ``fit`` does: the chains then start where the model's
+        mass is. ``None``: the model's own ``N(c, sigma^2 I)``, narrower than
+        the data, which needs several times more steps for the same error
+        (before 0.2 the default was 2000 steps from it).
     n_ais_chains : int, default=256
         Independent chains; the standard error shrinks as
         ``1 / sqrt(n_ais_chains)``.
@@ -165,6 +165,9 @@ def estimate_log_partition(
         value = {"n_chains": n_chains, "n_steps": n_steps}[old]
         if isinstance(value, str) and value == "deprecated":
             continue
+        given = n_ais_chains if new == "n_ais_chains" else n_ais_steps
+        if given != (256 if new == "n_ais_chains" else 250):
+            raise ValueError(f"Pass {new} only; {old} is its deprecated alias.")
         warnings.warn(
             f"{old} was renamed {new} in 0.2 (the estimators' name for the AIS "
             f"budget) and will be removed in 0.3.",

@@ -124,7 +124,11 @@ def fit_tail_weight(log_p_model, log_p_tail, weights=None):
     log_p_model = np.asarray(log_p_model, dtype=np.float64)
     log_p_tail = np.asarray(log_p_tail, dtype=np.float64)
     w = np.ones_like(log_p_model) if weights is None else np.asarray(weights, float)
-    u = expit(log_p_tail - log_p_model)
+    with np.errstate(invalid="ignore"):
+        u = expit(log_p_tail - log_p_model)
+    # A row that neither component can hold (both log-densities -inf) says
+    # nothing about the weight.
+    u = np.where(np.isfinite(u), u, 0.5)
     lift = 2 * u - 1
 
     def slope(eps):
@@ -133,6 +137,8 @@ def fit_tail_weight(log_p_model, log_p_tail, weights=None):
     low, high = _WEIGHT_BOUNDS
     if slope(high) >= 0:
         return high
+    if slope(low) <= 0:  # the rows outweigh the pseudo-row even at the floor
+        return low
     return float(brentq(slope, low, high, xtol=_WEIGHT_TOL))
 
 

@@ -62,6 +62,16 @@ def test_every_example_runs(cls):
     assert runner.tries > 10
 
 
+def test_the_package_imports_without_docstrings():
+    """python -OO strips docstrings; the shared parameter text must not need
+    them."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-OO", "-c", "import sklearn_dsm"])
+    assert run.returncode == 0
+
+
 def test_parameters_are_documented_once_and_in_order():
     """Each estimator documents its __init__ parameters in signature order,
     and the parameters they share read the same (the text is written once,

@@ -55,6 +55,8 @@ def test_fitted_log_partition_matches_enumeration(sigma):
     with pytest.warns(FutureWarning, match="n_steps was renamed n_ais_steps"):
         old = estimate_log_partition(dae, n_chains=256, n_steps=2000, random_state=0)
     assert_close_to_truth(*old, truth)
+    with pytest.raises(ValueError, match="Pass n_ais_steps only"):
+        estimate_log_partition(dae, n_steps=100, n_ais_steps=300)
 
 
 @pytest.mark.parametrize("d, n_points", [(1, 20001), (2, 801)])

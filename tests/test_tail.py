@@ -117,6 +117,11 @@ def test_tail_weight_is_the_maximum_a_posteriori_weight():
     assert 0 < fit_tail_weight(log_p, log_p - 50.0) < 2.0 / n
     # The cap: where the rows favour the tail, half the mass, no more.
     assert fit_tail_weight(log_p, log_p + 5.0) == 0.5
+    # The floor, where the rows outweigh the pseudo-row by 1e13; and rows
+    # that neither component can hold leave the weight as the others set it.
+    assert fit_tail_weight(log_p, log_p - 3.0, np.full(n, 1e10)) == 1e-12
+    both_out = np.r_[log_p, -np.inf], np.r_[log_t, -np.inf]
+    assert fit_tail_weight(*both_out) == pytest.approx(eps, rel=1e-9)
 
 
 def test_mixture_log_density_is_exact_at_the_extremes():
