@@ -1,7 +1,7 @@
 """The autoencoder face of the model."""
 
 from ._base import _BaseDSM
-from ._docstrings import shared_parameters
+from ._docstrings import FIT_PARAMETERS, shared_parameters
 from ._inference import _AutoencoderFaceMixin
 
 # sigma="auto" of the autoencoder, as a fraction of the data's RMS spread.
@@ -15,18 +15,7 @@ _FEATURE_SIGMA = 0.2
     "objective",
     "n_corruptions",
     "alpha:fixed",
-    "max_iter",
-    "tol",
-    "random_state",
-    "verbose",
-    "warm_start",
-    "solver",
-    "batch_size",
-    "learning_rate_init",
-    "shuffle",
-    "early_stopping",
-    "validation_fraction",
-    "n_iter_no_change",
+    *FIT_PARAMETERS,
     "whiten:off",
     default="dae",
     rule="``1e-2`` for L-BFGS, where features stop improving, and ``1e-4`` for Adam",

@@ -61,6 +61,22 @@ def _copy(function, cls, name, doc):
 # variants. The measurements behind the defaults live in the user guide
 # (doc/defaults.rst), which the entries cite.
 PARAMETERS_MARKER = "    <<parameters>>\n"
+# The solver's and the stopping rule's parameters, the same in every
+# estimator and in this order between alpha and whiten.
+FIT_PARAMETERS = (
+    "max_iter",
+    "tol",
+    "random_state",
+    "verbose",
+    "warm_start",
+    "solver",
+    "batch_size",
+    "learning_rate_init",
+    "shuffle",
+    "early_stopping",
+    "validation_fraction",
+    "n_iter_no_change",
+)
 
 _ENTRIES = {
     "n_components": """\

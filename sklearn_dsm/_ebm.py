@@ -5,7 +5,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import DensityMixin
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -13,7 +12,7 @@ from . import _model
 from ._base import _BaseDSM
 from ._chunking import mean_and_spread, row_slabs
 from ._diagnostics import far_mass
-from ._docstrings import own_examples, shared_parameters
+from ._docstrings import FIT_PARAMETERS, own_examples, shared_parameters
 from ._inference import FLOAT_DTYPES, _AutoencoderFaceMixin
 from ._mle import refine_by_likelihood
 from ._partition import log_partition_from_weights
@@ -48,18 +47,7 @@ _TAIL_ATTRIBUTES = ("tail_weight_", "tail_dof_", "tail_location_", "tail_scatter
     "objective",
     "n_corruptions",
     "alpha:auto",
-    "max_iter",
-    "tol",
-    "random_state",
-    "verbose",
-    "warm_start",
-    "solver",
-    "batch_size",
-    "learning_rate_init",
-    "shuffle",
-    "early_stopping",
-    "validation_fraction",
-    "n_iter_no_change",
+    *FIT_PARAMETERS,
     "whiten:on",
     "n_ais_chains",
     "n_ais_steps",
@@ -561,70 +549,22 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
         log_density -= log_density.dtype.type(state["log_partition_"])
         if "tail_weight_" not in state:
             return log_density
-        log_tail = np.empty(X.shape[0])
-        for start, stop in row_slabs(*X.shape):
-            log_tail[start:stop] = tail_log_density(
-                X[start:stop],
-                state["tail_location_"],
-                state["tail_scatter_"],
-                state["tail_dof_"],
-            )
+        log_tail = tail_log_density(
+            X, state["tail_location_"], state["tail_scatter_"], state["tail_dof_"]
+        )
         mixed = mixture_log_density(log_density, log_tail, state["tail_weight_"])
         return mixed.astype(log_density.dtype, copy=False)
 
-    def sample(self, n_samples=1, random_state=None):
-        """Draw rows from the density: the model's, and the tail's share.
-
-        Each row comes from the Student-t with probability ``tail_weight_``
-        (with ``tail``), else from the score-matching model
-        ``exp(-E(x)) / Z``, by the annealed chains described below; the
-        rows come in random order.
-
-        ``n_samples`` chains are annealed from the base Gaussian
-        ``N(c, sigma^2 I)`` to the model through 1000 temperatures with one
-        Metropolis-adjusted Langevin (MALA) step each, resampled by their
-        importance weights, then moved 500 more MALA steps at the model
-        itself, with the step size steered to MALA's optimal acceptance rate
-        (0.574). With ``whiten=True`` the chains run in whitened coordinates
-        and the draws are mapped back to the input's.
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of rows to draw.
-        random_state : int, RandomState instance or None, default=None
-            Seeds the chains and the choice of component. Pass an int for
-            reproducible draws.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-            Draws from the density, in the dtype of the fitted parameters.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from sklearn_dsm import ScoreMatchingEBM
-        >>> X = np.random.RandomState(0).normal(size=(100, 2))
-        >>> ebm = ScoreMatchingEBM(n_components=4, sigma=0.5, random_state=0).fit(X)
-        >>> ebm.sample(5, random_state=0).shape
-        (5, 2)
-        """
-        check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(
-                f"n_samples must be a positive integer; got {n_samples!r}."
-            )
-        self._check_density()
+    def _draw(self, n_samples, rng):
+        # Each row from the tail with probability tail_weight_, the others
+        # from the model's annealed chains, in random order.
         state = self._density_state()
         if "tail_weight_" not in state:
-            return super().sample(n_samples, random_state)
-        rng = check_random_state(random_state)
+            return super()._draw(n_samples, rng)
         n_tail = int(rng.binomial(n_samples, state["tail_weight_"]))
-        dtype = self.components_.dtype
         parts = []
         if n_tail < n_samples:
-            parts.append(super().sample(n_samples - n_tail, rng))
+            parts.append(super()._draw(n_samples - n_tail, rng))
         if n_tail:
             tail = sample_tail(
                 n_tail,
@@ -633,7 +573,7 @@ class ScoreMatchingEBM(DensityMixin, _AutoencoderFaceMixin, _BaseDSM):
                 state["tail_dof_"],
                 rng,
             )
-            parts.append(tail.astype(dtype))
+            parts.append(tail.astype(self.components_.dtype))
         return np.vstack(parts)[rng.permutation(n_samples)]
 
     def score(self, X, y=None):

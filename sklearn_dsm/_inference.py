@@ -9,7 +9,7 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import deprecated
+from sklearn.utils import check_random_state, deprecated
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _model
@@ -362,14 +362,18 @@ class _AutoencoderFaceMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         final steps make the draws exact as their number grows. Each row is
         the end of its own chain, so there is no thinning to choose. With
         ``whiten=True`` the chains run in whitened coordinates and the draws
-        are mapped back to the input's.
+        are mapped back to the input's. The density with a tail component
+        (:class:`ScoreMatchingEBM`) draws each row from its Student-t instead
+        with probability ``tail_weight_``, and returns the rows in random
+        order.
 
         Parameters
         ----------
         n_samples : int, default=1
             Number of rows to draw.
         random_state : int, RandomState instance or None, default=None
-            Seeds the chains. Pass an int for reproducible draws.
+            Seeds the chains (and the choice of component). Pass an int for
+            reproducible draws.
 
         Returns
         -------
@@ -391,11 +395,16 @@ class _AutoencoderFaceMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
                 f"n_samples must be a positive integer; got {n_samples!r}."
             )
         self._check_density()
+        return self._draw(n_samples, check_random_state(random_state))
+
+    def _draw(self, n_samples, rng):
+        """``n_samples`` draws of the checked model, in the input's
+        coordinates and the parameters' dtype."""
         X = sample_model(
             *self._theta,
             self.sigma_,
             n_samples,
-            random_state=random_state,
+            random_state=rng,
             activation=self.activation,
         )
         return self._from_model(X).astype(self.components_.dtype, copy=False)

@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _model
 from ._base import _BaseDSM
-from ._docstrings import own_examples, shared_parameters
+from ._docstrings import FIT_PARAMETERS, own_examples, shared_parameters
 from ._scaling import weighted_percentile
 
 
@@ -22,18 +22,7 @@ from ._scaling import weighted_percentile
     "objective",
     "n_corruptions",
     "alpha:fixed",
-    "max_iter",
-    "tol",
-    "random_state",
-    "verbose",
-    "warm_start",
-    "solver",
-    "batch_size",
-    "learning_rate_init",
-    "shuffle",
-    "early_stopping",
-    "validation_fraction",
-    "n_iter_no_change",
+    *FIT_PARAMETERS,
     "whiten:off",
     default="ism",
     rule="``1e-4``",

@@ -94,6 +94,22 @@ def log_partition_ais(
     return log_partition_from_weights(log_w, np.shape(c)[0], scale)
 
 
+def _renamed(old, old_value, new, new_value, default):
+    """The value of a renamed keyword: the new one's, or the old alias's with
+    a FutureWarning; both given is an error."""
+    if isinstance(old_value, str) and old_value == "deprecated":
+        return new_value
+    if new_value != default:
+        raise ValueError(f"Pass {new} only; {old} is its deprecated alias.")
+    warnings.warn(
+        f"{old} was renamed {new} in 0.2 (the estimators' name for the AIS "
+        f"budget) and will be removed in 0.3.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return old_value
+
+
 def estimate_log_partition(
     estimator,
     X=None,
@@ -161,23 +177,8 @@ def estimate_log_partition(
     check_is_fitted(estimator, "components_")
     estimator._check_density()
     # TODO(0.3): remove n_chains and n_steps.
-    for old, new in (("n_chains", "n_ais_chains"), ("n_steps", "n_ais_steps")):
-        value = {"n_chains": n_chains, "n_steps": n_steps}[old]
-        if isinstance(value, str) and value == "deprecated":
-            continue
-        given = n_ais_chains if new == "n_ais_chains" else n_ais_steps
-        if given != (256 if new == "n_ais_chains" else 250):
-            raise ValueError(f"Pass {new} only; {old} is its deprecated alias.")
-        warnings.warn(
-            f"{old} was renamed {new} in 0.2 (the estimators' name for the AIS "
-            f"budget) and will be removed in 0.3.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        if new == "n_ais_chains":
-            n_ais_chains = value
-        else:
-            n_ais_steps = value
+    n_ais_chains = _renamed("n_chains", n_chains, "n_ais_chains", n_ais_chains, 256)
+    n_ais_steps = _renamed("n_steps", n_steps, "n_ais_steps", n_ais_steps, 250)
     budget = (("n_ais_chains", n_ais_chains, 2), ("n_ais_steps", n_ais_steps, 1))
     for name, value, low in budget:
         if not isinstance(value, Integral) or value < low:

@@ -34,6 +34,8 @@ from scipy.linalg import cho_factor, solve_triangular
 from scipy.optimize import brentq, minimize
 from scipy.special import digamma, expit, gammaln
 
+from ._chunking import row_slabs
+
 # Degrees of freedom are fitted between the Cauchy (1) and a t that no data
 # set of any size tells from the Gaussian (1e4: its log-density differs from
 # the Gaussian's by O(d^2 / nu) nats).
@@ -154,15 +156,18 @@ def tail_log_density(X, location, scatter, dof):
     ``location`` and scatter (shape) matrix ``scatter``, its covariance
     ``scatter * nu / (nu - 2)`` for ``nu > 2``; as
     ``scipy.stats.multivariate_t(location, scatter, df=dof).logpdf``.
+    The scatter is factored once; the rows are whitened a slab at a time,
+    so float32 data is never copied whole to float64.
     """
-    X = np.asarray(X, dtype=np.float64)
-    L = cho_factor(scatter, lower=True)[0]
-    L = np.tril(L)
-    centred = (X - location).T
-    Z = solve_triangular(L, centred, lower=True, check_finite=False)
-    q = np.einsum("ij,ij->j", Z, Z)
+    n, d = np.shape(X)
+    L = np.tril(cho_factor(scatter, lower=True)[0])
+    q = np.empty(n)
+    for start, stop in row_slabs(n, d):
+        centred = (np.asarray(X[start:stop], dtype=np.float64) - location).T
+        Z = solve_triangular(L, centred, lower=True, check_finite=False)
+        q[start:stop] = np.einsum("ij,ij->j", Z, Z)
     log_det = float(np.log(np.diag(L)).sum())
-    return student_t_log_density(q, X.shape[1], 1.0, dof) - log_det
+    return student_t_log_density(q, d, 1.0, dof) - log_det
 
 
 def sample_tail(n_samples, location, scatter, dof, rng):
