@@ -47,9 +47,9 @@ from sklearn.neural_network import MLPRegressor
 from threadpoolctl import threadpool_info
 
 from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, estimate_log_partition
+from sklearn_dsm._kernel import Workspace
 from sklearn_dsm._objectives import (
     OBJECTIVES,
-    Workspace,
     corrupt,
     objective_target,
     parzen_posterior_mean,
@@ -406,7 +406,8 @@ SMOKE_ADAM_SIZES = [(400, 16, 8, ("float32", "float64"), 2)]
 def time_adam_epoch(n, d, H, dtype, repeat, batch=200):
     """Median ms of our epoch, MLPRegressor's and the floor, and the paired
     ratios ours / MLP and ours / floor."""
-    from sklearn_dsm._adam import AdamState, BatchSource, NoisyBatches, adam_epoch
+    from sklearn_dsm._adam import AdamState, adam_epoch
+    from sklearn_dsm._minibatch import BatchSource, NoisyBatches
     from sklearn_dsm._theta import initial_theta, pack
 
     X = make_data("synthetic", n, d, dtype)

@@ -100,7 +100,8 @@ def refine_with_annealed_draws(
     ebm.components_, ebm.intercept_hidden_, ebm.intercept_visible_ = (
         p.astype(dtype) for p in params
     )
-    ebm._estimate_log_partition(Z, np.random.RandomState(seed + 1))
+    # The refined model's log Z and tail, as fit would store them.
+    ebm.__dict__.update(ebm._normalisation(Z, np.random.RandomState(seed + 1)))
     return float(np.median(ess))
 
 

@@ -161,7 +161,7 @@ class DenoisingAutoencoder(_AutoencoderFaceMixin, _BaseDSM):
     # (about 120 iterations; doc/defaults.rst).
     _LBFGS_TOL = 1e-2
 
-    def _auto_sigma(self, Z, spread):
+    def _auto_sigma(self, Z, spread, weights):
         # Features, not density: denoising at a fifth of each feature's
         # spread gave the best linear-classifier accuracy on iris, wine,
         # breast_cancer and digits (doc/defaults.rst); the density bandwidth

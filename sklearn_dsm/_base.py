@@ -1,70 +1,38 @@
 """What both estimators share: hyperparameters, fit and partial_fit.
 
-A fit validates ``X``, builds the flat objective (:mod:`sklearn_dsm._objectives`),
-hands it to a solver (:mod:`sklearn_dsm._lbfgs` or :mod:`sklearn_dsm._adam`),
-checks the result, and stores it as fitted attributes. The methods of a fitted
-model are in :mod:`sklearn_dsm._inference`.
+A call validates ``X``, fits the whitening, resolves sigma and the solver
+(:mod:`sklearn_dsm._settings`) into a :class:`~sklearn_dsm._solvers.FitCall`,
+and runs a solver round on it (:mod:`sklearn_dsm._solvers`). Everything is
+stored on a candidate model, a fresh estimator with the same
+hyperparameters, and the estimator takes the candidate's fitted attributes
+in one write when the call ends (``_commit``): a call that fails leaves it
+as it was, one interrupted by Ctrl-C leaves the last whole iterate. The
+methods of a fitted model are in :mod:`sklearn_dsm._inference`.
 """
 
-import copy
-import time
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._activations import ACTIVATIONS
-from ._adam import (
-    AdamState,
-    BatchSource,
-    FixedNoiseObjective,
-    NoisyBatches,
-    adam_epoch,
-    noise_stream,
-    patience,
-    run_adam,
-    watched_rows,
-)
 from ._inference import FLOAT_DTYPES, _FittedModelMixin
-from ._lbfgs import run_lbfgs
-from ._objectives import (
-    OBJECTIVES,
-    Workspace,
-    corrupt,
-    flat_objective,
-    row_weights,
-)
+from ._objectives import OBJECTIVES
 from ._progress import CallbackSupportMixin, FitProgress
-from ._scaling import fit_whitening, rms_spread, silverman_sigma
-from ._theta import initial_theta, pack, unpack
+from ._scaling import fit_whitening
+from ._settings import _SettingsMixin
+from ._solvers import SOLVERS, FitCall, Round, partial_fit_epoch
+from ._theta import pack
 from ._warnings import warn
 
-# Where alpha="auto" starts (doc/defaults.rst).
-_AUTO_ALPHA = 0.1
 # The fitted change of coordinates of whiten=True.
 _COORDINATES = ("mean_", "whitening_", "log_det_whitening_")
-# sigma / (the data's spread) outside this range warns: no sensible fit there.
-_SIGMA_RANGE = (1e-2, 10.0)
 
 
-# State that lives for one call only: scikit-learn's callback machinery's
-# (removed by it after fit) and fit's own weights and progress report
-# (removed by fit's finally). A failed call's restore keeps it for them.
-_CALL_STATE = (
-    "_callback_fit_ctx",
-    "_skl_callbacks_to_teardown",
-    "_sample_weight",
-    "_progress",
-    "_solver",
-)
-
-
-class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
+class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEstimator):
     """The model theta = (W, b, c) at noise level sigma, and how it is fitted."""
 
     _parameter_constraints: dict = {
@@ -179,94 +147,101 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         >>> dae.n_iter_ > 0, dae.components_.shape
         (True, (4, 2))
         """
+        # The fit builds its result on `model`, a fresh estimator with these
+        # hyperparameters, and `self` takes the result in one write at the
+        # end (_commit): a call that fails leaves `self` as it was, one that
+        # is interrupted leaves it holding the last whole iterate.
         self._check_objective_and_corruptions()
-        before = dict(vars(self))
-        try:
-            X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
-            X, sample_weight = _weighted_rows(X, sample_weight, "fit")
-        except BaseException:
-            self._restore(before)  # a call that fails validation changes nothing
-            raise
-        # A fit starts afresh: no optimiser state or stream from partial_fit.
-        for name in self._partial_fit_state:
-            self.__dict__.pop(name, None)
-        rng = check_random_state(self.random_state)
-        # The fit's solver, sample weights, read by its steps; they and the
-        # progress report are removed however the fit ends (Ctrl-C included),
-        # and the report's root task is ended then.
-        self._solver = self._choose_solver(X.shape[0])
-        solve = self._fit_adam if self._solver == "adam" else self._fit_lbfgs
+        model = self._blank()
+        X = validate_data(model, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
+        X, sample_weight = _weighted_rows(X, sample_weight, "fit")
         warm = self._warm_start_applies(X)
-        self._sample_weight = sample_weight
+        Z = model._fit_coordinates(X, sample_weight, self if warm else None)
+        call = FitCall(
+            Z,
+            sample_weight,
+            self._resolve_sigma(Z, sample_weight),
+            check_random_state(self.random_state),
+            self._choose_solver(X.shape[0]),
+            inputs={k: v for k, v in vars(model).items() if _is_fitted_name(k)},
+        )
+        # scikit-learn's callbacks (set_callbacks) follow the fit's tasks;
+        # the fit's task is ended however the fit ends, Ctrl-C included.
+        call.progress = FitProgress(self, X)
         try:
-            self._fit_solve_and_finish(X, before, rng, solve, warm)
+            try:
+                model._solve(call, self._initial_alpha(warm), self._warm_theta(warm))
+            finally:
+                if warm and hasattr(model, "loss_curve_"):
+                    # As MLPRegressor's loss_curve_ under warm_start: the
+                    # curves go on from the model this fit continued;
+                    # n_iter_ counts this fit.
+                    for name in ("loss_curve_", "validation_loss_curve_"):
+                        if hasattr(self, name) and hasattr(model, name):
+                            value = getattr(self, name) + getattr(model, name)
+                            setattr(model, name, value)
+            model._after_fit(call)
+        except KeyboardInterrupt as interrupt:
+            if hasattr(model, "components_"):
+                # The last whole iterate is kept, for warm_start to continue.
+                self._commit(model)
+                self._warn_interrupted(call.solver, interrupt)
+            raise
         finally:
-            self.__dict__.pop("_sample_weight", None)
-            self.__dict__.pop("_solver", None)
-            progress = self.__dict__.pop("_progress", None)
-            if progress is not None:
-                progress.end()
+            call.progress.end()
+        self._commit(model)
         return self
 
-    def _fit_solve_and_finish(self, X, before, rng, solve, warm):
-        """The body of ``fit`` after validation: solve, then ``_after_fit``."""
-        try:
-            Z = self._fit_coordinates(X, keep=warm)
-            sigma = self._resolve_sigma(Z)
-            # scikit-learn's callbacks (set_callbacks) follow the fit's tasks.
-            self._progress = FitProgress(self, X)
-            interrupted = solve(Z, sigma, rng, warm, self._initial_alpha(warm))
-        except BaseException:
-            # Never leave a half-written estimator: validate_data has already
-            # set this fit's n_features_in_ beside any previous fit's theta.
-            # A warm start keeps the model it was continuing, which is whole;
-            # any other fit leaves the estimator unfitted.
-            if warm:
-                self._restore(before)
-            else:
-                self._forget_fit()
-            raise
-        if warm:
-            # As MLPRegressor's loss_curve_ under warm_start: the curves go
-            # on from the model this fit continued; n_iter_ counts this fit.
-            for name in ("loss_curve_", "validation_loss_curve_"):
-                if name in before and hasattr(self, name):
-                    setattr(self, name, list(before[name]) + getattr(self, name))
-        self._raise_if_interrupted(interrupted)
+    def _blank(self):
+        """An unfitted estimator of this class with these hyperparameters
+        (the same objects, not copies): a call's candidate model."""
+        model = object.__new__(type(self))
+        model.__dict__.update(self.get_params(deep=False))
+        return model
 
-        def refit(alpha):
-            """Continue this fit from the stored model with another alpha;
-            ``n_iter_`` and ``loss_curve_`` count every round."""
-            n_iter, curve = self.n_iter_, self.loss_curve_
-            interrupted = solve(Z, sigma, rng, True, alpha)
-            self.n_iter_ += n_iter
-            self.loss_curve_ = curve + self.loss_curve_
-            self._raise_if_interrupted(interrupted)
+    def _commit(self, model):
+        """Take the fitted state of ``model`` (a call's candidate): every
+        fitted attribute and the private state partial_fit carries. Whatever
+        a previous fit left is dropped first."""
+        self._forget_fit()
+        for name in self._partial_fit_state:
+            self.__dict__.pop(name, None)
+        self.__dict__.update(
+            (name, value)
+            for name, value in vars(model).items()
+            if _is_fitted_name(name) or name in self._partial_fit_state
+        )
 
-        try:
-            self._after_fit(Z, rng, refit)
-        except KeyboardInterrupt:
-            raise  # the stored iterate stays, for warm_start
-        except BaseException:
-            self._forget_fit()
-            raise
+    def _warm_theta(self, warm):
+        """The flat theta a warm start continues from (None: a fresh start)."""
+        return pack(*self._theta) if warm else None
 
-    def _restore(self, state):
-        """Put back the estimator's state as it was before a failed call
-        (the call's own state stays, for whoever removes it)."""
-        kept = {k: v for k, v in vars(self).items() if k in _CALL_STATE}
-        self.__dict__.clear()
-        self.__dict__.update(state)
-        self.__dict__.update(kept)
+    def _solve(self, call, alpha, theta=None, counted=None):
+        """One solver round from ``theta`` (None: a fresh start) at penalty
+        ``alpha``, stored on this (candidate) model; ``counted`` (n_iter,
+        loss curve) are earlier rounds', which ``n_iter_`` and
+        ``loss_curve_`` then include. A round ended by Ctrl-C is stored
+        too, then its KeyboardInterrupt is raised."""
+        done = SOLVERS[call.solver](self, call, alpha, theta)
+        self._forget_fit(keep=tuple(call.inputs))
+        self.__dict__.update(done.attributes(self, call))
+        if counted is not None:
+            self.n_iter_ += counted[0]
+            self.loss_curve_ = counted[1] + self.loss_curve_
+        if done.interrupted is not None:
+            raise done.interrupted
 
-    def _raise_if_interrupted(self, interrupted):
+    def _continue(self, call, alpha):
+        """Continue this (candidate) model's fit with another penalty, every
+        round counted (the density's ``alpha="auto"``)."""
+        counted = (self.n_iter_, self.loss_curve_)
+        self._solve(call, alpha, pack(*self._theta), counted)
+
+    def _warn_interrupted(self, solver, interrupt):
         """After Ctrl-C mid-fit the last whole iterate is stored, so that
         warm_start can continue from it: say so, and re-raise (the interrupt
         wins even when warnings are errors)."""
-        if interrupted is None:
-            return
-        adam = self._active_solver() == "adam"
-        steps = "Adam epochs" if adam else "L-BFGS iterations"
+        steps = "Adam epochs" if solver == "adam" else "L-BFGS iterations"
         usable = "" if self.__sklearn_is_fitted__() else " but counts as unfitted"
         try:
             warn(
@@ -275,15 +250,11 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
                 f"with warm_start=True to continue from it."
             )
         finally:
-            raise interrupted
+            raise interrupt
 
     def _initial_alpha(self, continuing=False):
-        """The penalty a fit starts with. ``alpha="auto"`` starts at 0.1, or,
-        continuing a fitted model (warm start, partial_fit), where that model
-        ended."""
-        if self.alpha != "auto":
-            return float(self.alpha)
-        return self.alpha_ if continuing and hasattr(self, "alpha_") else _AUTO_ALPHA
+        """The penalty a fit starts with (the density adds ``"auto"``)."""
+        return float(self.alpha)
 
     def _warm_start_applies(self, X):
         """True if ``warm_start`` continues the fitted model on this ``X``."""
@@ -294,393 +265,44 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
             and hasattr(self, "whitening_") == bool(self.whiten)
         )
 
-    def _fit_coordinates(self, X, keep=False):
+    def _fit_coordinates(self, X, weights, source=None):
         """The rows of ``X`` in the model's coordinates, after fitting them.
 
         With ``whiten``, the model lives in ZCA-whitened coordinates
         (:func:`sklearn_dsm._scaling.fit_whitening`), stored as ``mean_``,
-        ``whitening_`` and ``log_det_whitening_``; ``keep`` reuses the fitted
-        ones (a warm start, or partial_fit after its first call). Without it,
-        the model lives in the input's coordinates and ``X`` is returned as is.
+        ``whitening_`` and ``log_det_whitening_``, or taken from ``source``
+        (the model a warm start or partial_fit continues). Without it, the
+        model lives in the input's coordinates and ``X`` is returned as is.
         """
         if not self.whiten:
-            for name in _COORDINATES:
-                self.__dict__.pop(name, None)
             return X
-        if not keep:
-            mean, whitening, _, log_det = fit_whitening(X, self._weights())
+        if source is not None:
+            self.__dict__.update({name: vars(source)[name] for name in _COORDINATES})
+        else:
+            mean, whitening, _, log_det = fit_whitening(X, weights)
             self.mean_ = mean.astype(X.dtype)
             self.whitening_ = whitening.astype(X.dtype)
             self.log_det_whitening_ = log_det
         return self._to_model(X)
 
-    def _resolve_sigma(self, Z):
-        """The noise level of this fit, in the model's coordinates.
-
-        ``"auto"``: Silverman's bandwidth for ``Z`` (:mod:`sklearn_dsm._scaling`).
-        A number is used as given, with a warning when it is far from the
-        scale of the data, where the fit cannot be sensible.
-        """
-        spread = rms_spread(Z, self._weights())
-        if self.sigma == "auto":
-            return self._auto_sigma(Z, spread if spread > 0 else 1.0)
-        sigma = float(self.sigma)
-        if spread > 0 and not _SIGMA_RANGE[0] <= sigma / spread <= _SIGMA_RANGE[1]:
-            units = (
-                "sigma is in whitened units (the data's spread is 1 in every "
-                "direction): use a value between 0.1 and 1"
-                if self.whiten
-                else "sigma is in the units of X: standardise X (StandardScaler)"
-            )
-            warn(
-                f"sigma={self.sigma} is {sigma / spread:.2g} times the typical "
-                f"spread of the data ({spread:.3g} per feature): the noise "
-                f"{'drowns the data' if sigma > spread else 'is too small to see'}. "
-                f"{units}, or use sigma='auto', which sets it from the data."
-            )
-        return sigma
-
-    # solver="auto": minibatch Adam from this many rows on. Below it an
-    # L-BFGS iteration over every row is cheap and its fixed noisy copies
-    # converge in a few hundred; above it, where an Adam epoch already holds
-    # 50 steps of fresh noise, a few epochs reach the same quality for a
-    # fraction of the arithmetic (doc/defaults.rst, "solver").
-    _ADAM_MIN_ROWS = 10_000
-
-    def _choose_solver(self, n_samples):
-        """The solver a fit on ``n_samples`` rows uses."""
-        if self.solver != "auto":
-            return self.solver
-        return "adam" if n_samples >= self._ADAM_MIN_ROWS else "lbfgs"
-
-    def _active_solver(self):
-        """The solver of the call in progress (partial_fit's epochs are
-        Adam's); outside a call, the one ``solver`` names ("auto": L-BFGS,
-        the small-data choice)."""
-        if "_solver" in vars(self):
-            return self._solver
-        return "adam" if self.solver == "adam" else "lbfgs"
-
-    # n_corruptions="auto" for a criterion that needs noise (doc/defaults.rst).
-    _NOISY_COPIES = 3
-
-    def _n_corruptions(self, minibatch=None):
-        """Noisy copies per row; "auto": none for ism (Hyvarinen's criterion on
-        the clean rows), else 3 for L-BFGS's fixed copies and 1 for Adam,
-        whose every batch draws fresh noise: more copies of a batch only make
-        a larger batch that shares its clean rows, at the cost of more."""
-        if self.n_corruptions != "auto":
-            return self.n_corruptions
-        if not OBJECTIVES[self.objective].needs_noise:
-            return 0
-        if minibatch is None:
-            minibatch = self._active_solver() == "adam"
-        return 1 if minibatch else self._NOISY_COPIES
-
-    # Whether the estimator's outputs need exp(-E) to integrate (a density,
-    # a detector whose scores are log-densities); an autoencoder's do not.
-    _is_density = False
-
-    def _tail_bound(self):
-        """The bound on W's largest singular value that the fit's penalty
-        holds (None: no penalty): 0.9 for a density whose activation grows
-        faster than linearly, below the 1 that proves it a density
-        (``_normalisable``)."""
-        if not self._is_density or ACTIVATIONS[self.activation].bounded_growth:
-            return None
-        return 0.9
-
-    def _initial_tail_bound(self):
-        # A ReLU model starts as a density: its largest singular value at
-        # most 1/2, half the bound that proves it one (_normalisable).
-        return None if ACTIVATIONS[self.activation].bounded_growth else 0.5
-
-    def _check_objective_and_corruptions(self):
-        if self.n_corruptions == 0 and OBJECTIVES[self.objective].needs_noise:
-            clean = sorted(k for k, o in OBJECTIVES.items() if not o.needs_noise)
-            raise ValueError(
-                f"n_corruptions=0 (no corruption) is only defined for "
-                f"objective in {clean} (Hyvarinen's estimator on the clean "
-                f"data); objective={self.objective!r} needs noisy copies. Set "
-                f"n_corruptions >= 1 or objective='ism'."
-            )
-        if self.objective == "ism" and not ACTIVATIONS[self.activation].smooth:
-            # The trace term sum_i f'(a_i) |W_i|^2 is then a step function of
-            # theta on any finite sample: its expected gradient (a delta at
-            # each kink, weighted by the data's density there) is invisible
-            # to the sample, and the fit would ignore it.
-            raise ValueError(
-                f"objective='ism' needs an activation with a continuous "
-                f"derivative; activation={self.activation!r} has a step "
-                f"derivative, so Hyvarinen's trace term is piecewise constant "
-                f"on any sample and its gradient is lost. Use objective='dsm' "
-                f"(or 'dae', 'esm'), or activation='sigmoid'."
-            )
-
-    # tol=None: the stopping tolerance of each solver (doc/defaults.rst).
-    _LBFGS_TOL = 1e-4
-    _ADAM_TOL = 1e-4
-
-    def _lbfgs_window(self):
-        # "auto" is 10 for L-BFGS: its iterations are full-batch steps, and
-        # the window only has to span its uneven short and long steps.
-        auto = self.n_iter_no_change == "auto"
-        return 10 if auto else self.n_iter_no_change
-
-    def _tol(self):
-        if self.tol is not None:
-            return self.tol
-        return self._ADAM_TOL if self._active_solver() == "adam" else self._LBFGS_TOL
-
-    def _auto_sigma(self, Z, spread):
-        """sigma="auto" for density: Silverman's bandwidth (see _scaling);
-        sample weights count rows."""
-        weights = self._weights()
-        n_rows = Z.shape[0] if weights is None else float(weights.sum())
-        return silverman_sigma(n_rows, Z.shape[1], spread)
-
-    def _weights(self):
-        """This fit's sample weights (None: every row counts once)."""
-        return getattr(self, "_sample_weight", None)
-
-    def _start_theta(self, X, rng, warm):
-        """Flat float64 theta to start from: the fitted one under warm_start,
-        else a fresh draw from ``rng``."""
-        if warm:
-            return pack(*self._theta)
-        return pack(
-            *initial_theta(
-                X, self.n_components, rng, self._weights(), self._initial_tail_bound()
-            )
-        )
-
-    def _fit_lbfgs(self, X, sigma, rng, warm, alpha):
-        """Full-batch L-BFGS on noisy copies drawn once; returns a Ctrl-C or None.
-
-        ``X`` and ``sigma`` are in the model's coordinates.
-        """
-        n_features = X.shape[1]
-        # The noise is drawn first, so that a warm start with the same
-        # random_state continues on exactly the objective it stopped on.
-        X_noisy = corrupt(X, sigma, self._n_corruptions(), rng)
-        theta0 = self._start_theta(X, rng, warm)
-        objective = OBJECTIVES[self.objective]
-        units = objective.units(sigma)
-        weights = self._weights()
-        fun = partial(
-            flat_objective,
-            X_noisy=X_noisy,
-            target=objective.target(X, X_noisy, sigma, weights),
-            row_weights=row_weights(weights, X_noisy, X),
-            objective=self.objective,
-            activation=self.activation,
-            tail_bound=self._tail_bound(),
-            sigma=sigma,
-            alpha=alpha,
-            shape=(self.n_components, n_features),
-            # One set of scratch buffers for all of L-BFGS's evaluations.
-            workspace=Workspace.for_data(X_noisy, self.n_components),
-        )
-        steps = self._steps("lbfgs", "iteration", X, sigma, alpha)
-        try:
-            result = run_lbfgs(
-                fun,
-                theta0,
-                max_iter=self.max_iter,
-                tol=self._tol(),
-                n_iter_no_change=self._lbfgs_window(),
-                on_iteration=self._printer("iteration", units)
-                if self.verbose
-                else None,
-                on_iterate=steps and steps.step,
-            )
-        finally:
-            if steps:
-                steps.close()
-        loss = result.loss * units
-        if not (np.all(np.isfinite(result.theta)) and np.isfinite(loss)):
-            raise FloatingPointError(
-                f"{type(self).__name__} diverged: the fitted parameters are not "
-                f"finite. Standardise X (e.g. StandardScaler), increase alpha "
-                f"(now {self.alpha}) or change sigma (now {self.sigma})."
-            )
-        if result.hit_max_iter:
-            warn(
-                f"L-BFGS stopped at max_iter={self.max_iter} iterations while "
-                f"the objective was still decreasing by more than tol={self._tol()} "
-                f"(relative) over n_iter_no_change={self._lbfgs_window()} "
-                f"iterations. Increase max_iter, or tol if the fit is good "
-                f"enough for its use.",
-                ConvergenceWarning,
-            )
-        curve = [value * units for value in result.loss_curve]
-        self._store_theta(result.theta, X, sigma, result.n_iter, loss, curve, alpha)
-        return result.interrupted
-
-    def _fit_adam(self, X, sigma, rng, warm, alpha):
-        """fit(solver="adam"): epochs of minibatch Adam with fresh noise."""
-        theta0 = self._start_theta(X, rng, warm).astype(X.dtype)
-        steps = self._steps("adam", "epoch", X, sigma, alpha)
-        try:
-            result = self._run_adam(theta0, X, rng, sigma, alpha, steps)
-        finally:
-            if steps:
-                steps.close()
-        if result.hit_max_iter:
-            warn(
-                f"Adam stopped at max_iter={self.max_iter} epochs while the "
-                f"{'validation' if self.early_stopping else 'training'} objective "
-                f"was still improving by more than tol={self._tol()} (relative) "
-                f"within n_iter_no_change={result.n_iter_no_change} epochs. "
-                f"Increase max_iter or tol.",
-                ConvergenceWarning,
-            )
-        curve = result.loss_curve
-        self._store_theta(
-            result.theta, X, sigma, result.n_iter, curve[-1], curve, alpha
-        )
-        if result.validation_curve:
-            self.validation_loss_curve_ = result.validation_curve
-            self.best_validation_loss_ = float(result.best_validation)
-        return result.interrupted
-
-    def _objective_kwargs(self, sigma, alpha, n_features):
-        """The minibatch objective's settings (Adam and partial_fit)."""
-        return dict(
-            objective=self.objective,
-            activation=self.activation,
-            tail_bound=self._tail_bound(),
-            sigma=sigma,
-            alpha=alpha,
-            n_corruptions=self._n_corruptions(minibatch=True),
-            shape=(self.n_components, n_features),
-        )
-
-    def _run_adam(self, theta0, X, rng, sigma, alpha, steps):
-        weights = self._weights()
-        train, watched, seed = watched_rows(
-            X, rng, self.early_stopping, self.validation_fraction
-        )
-        stream = noise_stream(rng)
-        kwargs = self._objective_kwargs(sigma, alpha, X.shape[1])
-        batches = BatchSource(
-            X.shape[0], self._batch_size(), self.shuffle, stream, train
-        )
-        fun = NoisyBatches(
-            X, stream, batch_size=batches.batch_size, weights=weights, **kwargs
-        )
-        monitor = FixedNoiseObjective(
-            X[watched],
-            np.random.RandomState(seed),
-            None if weights is None else weights[watched],
-            **kwargs,
-        )
-        return run_adam(
-            fun,
-            theta0,
-            batches,
-            monitor,
-            learning_rate=self._learning_rate(X.shape[1]),
-            max_iter=self.max_iter,
-            tol=self._tol(),
-            n_iter_no_change=patience(
-                self.n_iter_no_change, batches.n_rows, batches.batch_size
-            ),
-            keep_best=self.early_stopping,
-            loss_units=OBJECTIVES[self.objective].units(sigma),
-            on_epoch=self._printer("epoch") if self.verbose else None,
-            on_iterate=steps and steps.step,
-            weights=weights,
-        )
-
-    def _steps(self, task_name, step_name, X, sigma, alpha, max_steps=None):
-        """The callbacks' subtask for one solver round (None without them).
-
-        Each step's parameters rebuild a fitted copy for the callbacks that
-        ask for one, in the fit's coordinates (set on the estimator already).
-        """
-        progress = getattr(self, "_progress", None)
-        if progress is None:
-            return None
-
-        def complete(attributes):
-            attributes.update(sigma_=float(sigma), alpha_=float(alpha))
-            attributes = self._rebuilt(attributes, X)
-            # The copy must not report into, or weigh like, this fit.
-            attributes.update(_progress=None, _sample_weight=None)
-            return attributes
-
-        return progress.steps(
-            task_name,
-            step_name,
-            self.max_iter if max_steps is None else max_steps,
-            shape=(self.n_components, X.shape[1], X.dtype),
-            complete=complete,
-        )
-
-    def _rebuilt(self, attributes, X):
-        """What a copy of the estimator needs, beyond (W, b, c), sigma_ and
-        alpha_, to count as fitted (``X``: the training rows, in the model's
-        coordinates)."""
-        return attributes
-
-    def _printer(self, what, units=1.0):
-        """The ``verbose`` progress line, as a solver's per-step callback."""
-        start = time.perf_counter()
-        name = type(self).__name__
-
-        def report(step, loss, validation=None):
-            line = f"[{name}] {what} {step}, {self.objective} objective = "
-            line += f"{loss * units:.8g}"
-            if validation is not None:
-                line += f", validation = {validation:.8g}"
-            print(line + f", elapsed = {time.perf_counter() - start:.2f} s")
-
-        return report
-
-    def _learning_rate(self, n_features):
-        """Adam's step size; "auto": 1e-2, scaled by 64 / n_features above 64
-        features. Adam moves every weight by about the step, so a unit's
-        pre-activation moves with the number of its inputs: on 784-pixel
-        images 1e-2 left most ReLU units dead (linear-classifier accuracy on
-        ``transform`` 0.77, raw pixels 0.92), 1e-3 gave 0.94."""
-        if self.learning_rate_init != "auto":
-            return self.learning_rate_init
-        return 1e-2 * min(1.0, 64 / n_features)
-
-    def _batch_size(self):
-        return 200 if self.batch_size == "auto" else self.batch_size
-
-    def _store_theta(self, theta, X, sigma, n_iter, loss, loss_curve, alpha):
-        """Write a whole fitted model, after dropping any previous fit's extras."""
-        self._forget_fit(keep=("n_features_in_", "feature_names_in_", *_COORDINATES))
-        W, b, c = unpack(theta, self.n_components, X.shape[1], X.dtype)
-        self.sigma_ = float(sigma)
-        self.alpha_ = float(alpha)
-        self.components_ = W.copy()
-        self.intercept_hidden_ = b.copy()
-        self.intercept_visible_ = c.copy()
-        self.n_iter_ = n_iter
-        self.loss_ = loss
-        self.loss_curve_ = list(loss_curve)
-        self.solver_ = self._active_solver()
-
     def _forget_fit(self, keep=()):
-        for name in [
-            k
-            for k in vars(self)
-            if k.endswith("_") and not k.startswith("_") and k not in keep
-        ]:
+        for name in [k for k in vars(self) if _is_fitted_name(k) and k not in keep]:
             delattr(self, name)
 
-    def _after_fit(self, X, rng, refit):
-        """Work that needs the fitted parameters (the EBM's log Z); none here.
+    def _rebuilt(self, attributes, X, weights):
+        """What a fitted copy for the callbacks needs beyond the round's
+        attributes and the call's inputs (``X``: the training rows in the
+        model's coordinates, ``weights`` theirs); nothing here."""
+        return attributes
 
-        ``refit(alpha)`` continues the fit from the stored model with another
-        penalty (the EBM's ``alpha="auto"``)."""
+    def _after_fit(self, call):
+        """Work on the candidate model once its solver round is stored (the
+        density's log Z, ``alpha="auto"`` and tail; the detector's offset);
+        none here."""
 
-    def _after_partial_fit(self, X):
-        """Work after each partial_fit (the EBM defers its log Z); none here."""
+    def _after_partial_fit(self, call):
+        """Work after each partial_fit epoch (the density defers its log Z);
+        none here."""
 
     # ------------------------------------------------------ minibatch (Adam)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -728,19 +350,23 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
         """
         self._check_objective_and_corruptions()
         # A first call, or a new n_components or whiten, (re)initialises from
-        # this batch.
+        # this batch; a later one continues the fitted model. Either way the
+        # epoch runs on a candidate model that `self` takes when it is done
+        # (as in fit): a call that fails or is interrupted changes nothing.
         first = (
             not hasattr(self, "components_")
             or self.components_.shape[0] != self.n_components
             or hasattr(self, "whitening_") != bool(self.whiten)
         )
-        before = dict(vars(self))
-        try:
-            X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=first)
-            X, sample_weight = _weighted_rows(X, sample_weight, "partial_fit")
-        except BaseException:
-            self._restore(before)  # a call that fails validation changes nothing
-            raise
+        model = self._blank()
+        if not first:
+            model.__dict__.update(
+                (name, value)
+                for name, value in vars(self).items()
+                if _is_fitted_name(name) or name in self._partial_fit_state
+            )
+        X = validate_data(model, X, dtype=FLOAT_DTYPES, reset=first)
+        X, sample_weight = _weighted_rows(X, sample_weight, "partial_fit")
         if first and self.whiten and X.shape[0] < 10 * X.shape[1]:
             warn(
                 f"partial_fit fits the whitening on its first batch, which has "
@@ -748,76 +374,36 @@ class _BaseDSM(_FittedModelMixin, CallbackSupportMixin, BaseEstimator):
                 f"from so few rows whitens badly. Start the stream with at "
                 f"least {10 * X.shape[1]} rows, or set whiten=False."
             )
-        self._sample_weight = sample_weight
-        self._solver = "adam"
-        try:
-            Z = self._fit_coordinates(X, keep=not first)
-            if first or self.sigma != "auto":
-                sigma = self._resolve_sigma(Z) if first else float(self.sigma)
-            else:
-                sigma = self.sigma_  # "auto" is set from the first batch
-            self._partial_fit_epoch(Z, sigma, first)
-        except BaseException:
-            # Nothing is stored until the epoch is done, so a later call that
-            # fails (or is interrupted) leaves the previous state whole; a
-            # first call must not leave this batch's n_features_in_ behind.
-            if first:
-                self._forget_fit()
-            raise
-        finally:
-            self.__dict__.pop("_sample_weight", None)
-            self.__dict__.pop("_solver", None)
-        return self
-
-    def _partial_fit_epoch(self, X, sigma, first):
-        if first or not hasattr(self, "_stream"):
-            # The initial weights, then the stream's seed, from one
-            # RandomState: the draws fit(solver="adam") makes.
-            rng = check_random_state(self.random_state)
-            if first:
-                theta = pack(
-                    *initial_theta(
-                        X,
-                        self.n_components,
-                        rng,
-                        self._weights(),
-                        self._initial_tail_bound(),
-                    )
-                )
-            self._stream = noise_stream(rng)
-        if not first:
-            theta = pack(*self._theta)
-        theta = theta.astype(X.dtype)  # a copy, in the data's dtype
-        # The Adam state is updated on a copy, and kept only if the epoch
-        # completes. learning_rate_init applies from this call on.
-        optimizer = getattr(self, "_optimizer", None)
-        if first or optimizer is None or optimizer.m.size != theta.size:
-            optimizer = AdamState(
-                theta.size, self._learning_rate(X.shape[1]), dtype=X.dtype
-            )
+        Z = model._fit_coordinates(X, sample_weight, None if first else self)
+        if first:
+            sigma = self._resolve_sigma(Z, sample_weight)
         else:
-            optimizer = copy.deepcopy(optimizer).astype(X.dtype)
-            optimizer.learning_rate = self._learning_rate(X.shape[1])
+            # sigma="auto" is set from the first batch.
+            sigma = self.sigma_ if self.sigma == "auto" else float(self.sigma)
+        stream = getattr(self, "_stream", None)
+        # The initial weights (first call) and the stream's seed come from
+        # random_state; a later call carries its stream on.
+        rng = check_random_state(self.random_state) if first or stream is None else None
+        call = FitCall(Z, sample_weight, sigma, rng, "adam")
         alpha = self._initial_alpha(continuing=not first)
-        weights = self._weights()
-        batches = BatchSource(
-            X.shape[0], self._batch_size(), self.shuffle, self._stream
-        )
-        fun = NoisyBatches(
-            X,
-            self._stream,
-            batch_size=batches.batch_size,
-            weights=weights,
-            **self._objective_kwargs(sigma, alpha, X.shape[1]),
-        )
-        loss = OBJECTIVES[self.objective].units(sigma) * adam_epoch(
-            fun, theta, optimizer, batches, weights
+        theta, loss, optimizer, stream = partial_fit_epoch(
+            self,
+            call,
+            alpha,
+            None if first else pack(*self._theta),
+            None if first else getattr(self, "_optimizer", None),
+            None if first else stream,
         )
         n_iter = 1 if first else self.n_iter_ + 1
         curve = ([] if first else self.loss_curve_) + [loss]
-        self._store_theta(theta, X, sigma, n_iter, loss, curve, alpha)
-        self._optimizer = optimizer
-        self._after_partial_fit(X)
+        model._forget_fit(keep=(*_COORDINATES, "n_features_in_", "feature_names_in_"))
+        model.__dict__.update(
+            Round(theta, n_iter, loss, curve, alpha).attributes(self, call)
+        )
+        model._optimizer, model._stream = optimizer, stream
+        model._after_partial_fit(call)
+        self._commit(model)
+        return self
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "components_")
@@ -848,3 +434,8 @@ def _weighted_rows(X, sample_weight, method):
     if not keep.all():
         X, sample_weight = X[keep], sample_weight[keep]
     return X, sample_weight
+
+
+def _is_fitted_name(name):
+    """Fitted attributes end in an underscore (scikit-learn's convention)."""
+    return name.endswith("_") and not name.startswith("_")

@@ -146,39 +146,39 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         )
         self.contamination = contamination
 
-    def _after_fit(self, X, rng, refit):
+    def _after_fit(self, call):
         # Scores are log-densities up to a constant: only of a density.
         self._check_density()
-        self._set_offset(X)
+        self._set_offset(call)
 
-    def _after_partial_fit(self, X):
+    def _after_partial_fit(self, call):
         self._check_density()
-        self._set_offset(X)
+        self._set_offset(call)
 
-    def _rebuilt(self, attributes, X):
+    def _rebuilt(self, attributes, X, weights):
         theta = (
             attributes["components_"],
             attributes["intercept_hidden_"],
             attributes["intercept_visible_"],
         )
-        attributes["offset_"] = self._offset(X, theta, attributes["sigma_"])
+        attributes["offset_"] = self._offset(X, weights, theta, attributes["sigma_"])
         return attributes
 
-    def _offset(self, Z, theta, sigma):
+    def _offset(self, Z, weights, theta, sigma):
         """The ``contamination`` quantile of the training rows' scores,
         weighted by their sample weights (integer weights: exactly the
         quantile of the repeated rows')."""
         scores = -_model.energy(Z, *theta, sigma, self.activation)
         scores += scores.dtype.type(getattr(self, "log_det_whitening_", 0.0))
         percent = 100.0 * self.contamination
-        weights = self._weights()
         if weights is None:
             return float(np.percentile(scores, percent))
         return weighted_percentile(scores, weights, percent)
 
-    def _set_offset(self, Z):
-        # Z is in the model's coordinates: score it as the model sees it.
-        self.offset_ = self._offset(Z, self._theta, self.sigma_)
+    def _set_offset(self, call):
+        # The call's rows are in the model's coordinates: score them as the
+        # model sees them.
+        self.offset_ = self._offset(call.X, call.weights, self._theta, self.sigma_)
 
     def decision_function(self, X):
         """Shifted score: negative for outliers, positive for inliers.

@@ -35,6 +35,7 @@ from scipy.optimize import brentq, minimize
 from scipy.special import digamma, expit, gammaln
 
 from ._chunking import row_slabs
+from ._scaling import fit_whitening
 
 # Degrees of freedom are fitted between the Cauchy (1) and a t that no data
 # set of any size tells from the Gaussian (1e4: its log-density differs from
@@ -178,3 +179,64 @@ def sample_tail(n_samples, location, scatter, dof, rng):
     gauss = rng.standard_normal((n_samples, d)) @ L.T
     shrink = np.sqrt(rng.chisquare(dof, size=n_samples) / dof)
     return location + gauss / shrink[:, None]
+
+
+def fit_tail_component(Z, model_log_density, weights=None, coordinates=None):
+    """The tail component fitted beside a normalised model, as attributes.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_features)
+        The training rows, in the model's coordinates.
+    model_log_density : callable
+        ``rows -> log p_theta(rows)`` (normalised), on float64 slabs of ``Z``.
+    weights : ndarray of shape (n_samples,) or None, default=None
+        The rows' sample weights.
+    coordinates : tuple (mean, whitening) or None, default=None
+        The model's whitening (``whiten=True``): ``Z`` is then white
+        already, and the t is mapped back through it. None: the t is fitted
+        in the whitened coordinates of ``Z`` itself.
+
+    Returns
+    -------
+    attributes : dict
+        ``tail_weight_``, ``tail_dof_``, ``tail_location_``, ``tail_scatter_``
+        (``scipy.stats.multivariate_t(location, scatter, df=dof)`` is the
+        component, in the input's coordinates).
+
+    Notes
+    -----
+    The scale and degrees of freedom are fitted to the rows alone, then the
+    weight with the model's density beside it (doc/math.rst, "The tail
+    component"). The rows are read a slab at a time: no float64 copy of
+    float32 data.
+    """
+    n, d = Z.shape
+    if coordinates is not None:
+        mean, whitening_ = coordinates
+        centre, whitening = np.zeros(d), None
+        unwhitening = np.linalg.inv(whitening_.astype(np.float64))
+        location = mean.astype(np.float64)
+        log_det = 0.0
+    else:
+        centre, whitening, unwhitening, log_det = fit_whitening(Z, weights)
+        location = centre
+    q, log_p_model = np.empty(n), np.empty(n)
+    for start, stop in row_slabs(n, d):
+        rows = np.array(Z[start:stop], dtype=np.float64)  # a copy
+        log_p_model[start:stop] = model_log_density(rows)
+        rows -= centre
+        if whitening is not None:
+            rows = rows @ whitening
+        q[start:stop] = np.einsum("ij,ij->i", rows, rows)
+    scale, dof = fit_student_t(q, d, weights)
+    # Both log-densities in the coordinates of Z.
+    log_p_tail = student_t_log_density(q, d, scale, dof) + log_det
+    weight = fit_tail_weight(log_p_model, log_p_tail, weights)
+    scatter = scale**2 * (unwhitening @ unwhitening)
+    return {
+        "tail_weight_": weight,
+        "tail_dof_": dof,
+        "tail_location_": location,
+        "tail_scatter_": 0.5 * (scatter + scatter.T),
+    }

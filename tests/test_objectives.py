@@ -11,9 +11,9 @@ from scipy.spatial.distance import cdist
 from scipy.special import softmax
 
 from sklearn_dsm import _model
+from sklearn_dsm._kernel import Workspace
 from sklearn_dsm._objectives import (
     OBJECTIVES,
-    Workspace,
     corrupt,
     dae_objective,
     dsm_objective,

@@ -145,7 +145,7 @@ def test_float32_chunked_workspace_path_agrees_with_float64(
     """The path a float32 fit takes (float32 arithmetic, rows in chunks that
     cross corruption blocks, one workspace reused across evaluations) against
     the float64 single-chunk evaluation, for two parameter vectors in a row."""
-    from sklearn_dsm._objectives import Workspace
+    from sklearn_dsm._kernel import Workspace
 
     X, X_noisy, W, b, c, sigma = problem
     X32, X_noisy32 = X.astype(np.float32), X_noisy.astype(np.float32)

@@ -81,19 +81,20 @@ def test_interrupted_fit_keeps_the_last_completed_iterate(
     assert est.loss_ < reference.loss_
 
 
-def test_interrupt_before_any_iteration_leaves_the_estimator_unfitted(
+def test_interrupt_before_any_iteration_leaves_the_estimator_as_it_was(
     moons, small, monkeypatch, Estimator
 ):
     est = small(Estimator, max_iter=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est.fit(moons)  # a previous fit that must not survive half-overwritten
+        est.fit(moons)  # a previous fit that must survive, whole
+    state = {k: v for k, v in vars(est).items() if k.endswith("_")}
     _interrupt_after(monkeypatch, 1)
     with pytest.raises(KeyboardInterrupt):
         est.fit(moons[:, ::-1].copy())
-    assert not any(k.endswith("_") and not k.startswith("_") for k in vars(est))
-    with pytest.raises(NotFittedError):
-        est.transform(moons)
+    assert {k for k in vars(est) if k.endswith("_")} == set(state)
+    for name, value in state.items():
+        assert getattr(est, name) is value
 
 
 def test_an_interrupted_refit_drops_the_previous_fits_log_partition(
@@ -256,18 +257,19 @@ def test_grid_search_is_bit_identical_across_worker_counts_on_digits():
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
-def test_a_failed_refit_on_other_features_leaves_the_estimator_unfitted(
+def test_a_failed_refit_on_other_features_leaves_the_estimator_as_it_was(
     moons, small, monkeypatch, solver
 ):
-    """validate_data sets the new n_features_in_ before any work; an error or
-    Ctrl-C before a whole new iterate exists (here in the ESM target, before
-    L-BFGS or Adam starts) must not leave it beside the old parameters."""
+    """An error or Ctrl-C before a whole new iterate exists (here in the ESM
+    target, before L-BFGS or Adam starts) leaves the previous fit whole, its
+    n_features_in_ included; a first fit so interrupted leaves nothing."""
     from sklearn_dsm import _objectives
 
     est = small(DenoisingAutoencoder, objective="esm", solver=solver, max_iter=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(moons)
+    before = est.transform(moons)
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -276,9 +278,14 @@ def test_a_failed_refit_on_other_features_leaves_the_estimator_unfitted(
     wider = np.column_stack([moons, moons[:, :1]])
     with pytest.raises(KeyboardInterrupt):
         est.fit(wider)
-    assert not [k for k in vars(est) if k.endswith("_") and not k.startswith("_")]
+    assert est.n_features_in_ == 2
+    np.testing.assert_array_equal(est.transform(moons), before)
+    fresh = small(DenoisingAutoencoder, objective="esm", solver=solver)
+    with pytest.raises(KeyboardInterrupt):
+        fresh.fit(wider)
+    assert not [k for k in vars(fresh) if k.endswith("_") and not k.startswith("_")]
     with pytest.raises(NotFittedError):
-        est.transform(wider)
+        fresh.transform(wider)
 
 
 def test_an_interrupted_adam_fit_keeps_the_last_whole_epoch(moons, small, monkeypatch):

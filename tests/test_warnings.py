@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _ebm, _objectives
+from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM, _density, _objectives
 
 
 def _caught(call):
@@ -51,7 +51,7 @@ def test_ebm_warnings_point_at_the_call(moons, monkeypatch):
     The standard error at ten temperatures is 0.2 to 0.9 nats over seeds and
     1-ulp changes of the data, above the 0.1 that warns.
     """
-    monkeypatch.setattr(_ebm, "far_mass", lambda *args, **kwargs: 0.5)
+    monkeypatch.setattr(_density, "far_mass", lambda *args, **kwargs: 0.5)
     ebm = ScoreMatchingEBM(
         64,
         sigma=0.03,

@@ -1,0 +1,149 @@
+"""What each ``"auto"`` hyperparameter resolves to, in one place.
+
+The estimators' defaults depend on the data (its size, its spread, its
+number of features) and on the solver a call uses; this mixin turns the
+hyperparameters and those facts into the numbers a fit runs with. Each rule
+and the measurements behind it are in ``doc/defaults.rst``; an estimator
+changes a rule by overriding one constant or method (the autoencoder's
+``_LBFGS_TOL`` and ``_auto_sigma``, the density's ``_initial_alpha``).
+"""
+
+from ._activations import ACTIVATIONS
+from ._objectives import OBJECTIVES
+from ._scaling import rms_spread, silverman_sigma
+from ._warnings import warn
+
+# sigma / (the data's spread) outside this range warns: no sensible fit there.
+_SIGMA_RANGE = (1e-2, 10.0)
+
+
+class _SettingsMixin:
+    """The resolution of the ``"auto"`` hyperparameters (doc/defaults.rst)."""
+
+    def _resolve_sigma(self, Z, weights):
+        """The noise level of this fit, in the model's coordinates.
+
+        ``"auto"``: Silverman's bandwidth for ``Z`` (:mod:`sklearn_dsm._scaling`).
+        A number is used as given, with a warning when it is far from the
+        scale of the data, where the fit cannot be sensible.
+        """
+        spread = rms_spread(Z, weights)
+        if self.sigma == "auto":
+            return self._auto_sigma(Z, spread if spread > 0 else 1.0, weights)
+        sigma = float(self.sigma)
+        if spread > 0 and not _SIGMA_RANGE[0] <= sigma / spread <= _SIGMA_RANGE[1]:
+            units = (
+                "sigma is in whitened units (the data's spread is 1 in every "
+                "direction): use a value between 0.1 and 1"
+                if self.whiten
+                else "sigma is in the units of X: standardise X (StandardScaler)"
+            )
+            warn(
+                f"sigma={self.sigma} is {sigma / spread:.2g} times the typical "
+                f"spread of the data ({spread:.3g} per feature): the noise "
+                f"{'drowns the data' if sigma > spread else 'is too small to see'}. "
+                f"{units}, or use sigma='auto', which sets it from the data."
+            )
+        return sigma
+
+    # solver="auto": minibatch Adam from this many rows on. Below it an
+    # L-BFGS iteration over every row is cheap and its fixed noisy copies
+    # converge in a few hundred; above it, where an Adam epoch already holds
+    # 50 steps of fresh noise, a few epochs reach the same quality for a
+    # fraction of the arithmetic (doc/defaults.rst, "solver").
+    _ADAM_MIN_ROWS = 10_000
+
+    def _choose_solver(self, n_samples):
+        """The solver a fit on ``n_samples`` rows uses."""
+        if self.solver != "auto":
+            return self.solver
+        return "adam" if n_samples >= self._ADAM_MIN_ROWS else "lbfgs"
+
+    # n_corruptions="auto" for a criterion that needs noise (doc/defaults.rst).
+    _NOISY_COPIES = 3
+
+    def _n_corruptions(self, solver):
+        """Noisy copies per row under ``solver``; "auto": none for ism
+        (Hyvarinen's criterion on the clean rows), else 3 for L-BFGS's fixed
+        copies and 1 for Adam,
+        whose every batch draws fresh noise: more copies of a batch only make
+        a larger batch that shares its clean rows, at the cost of more."""
+        if self.n_corruptions != "auto":
+            return self.n_corruptions
+        if not OBJECTIVES[self.objective].needs_noise:
+            return 0
+        return 1 if solver == "adam" else self._NOISY_COPIES
+
+    # Whether the estimator's outputs need exp(-E) to integrate (a density,
+    # a detector whose scores are log-densities); an autoencoder's do not.
+    _is_density = False
+
+    def _tail_bound(self):
+        """The bound on W's largest singular value that the fit's penalty
+        holds (None: no penalty): 0.9 for a density whose activation grows
+        faster than linearly, below the 1 that proves it a density
+        (``_normalisable``)."""
+        if not self._is_density or ACTIVATIONS[self.activation].bounded_growth:
+            return None
+        return 0.9
+
+    def _initial_tail_bound(self):
+        # A ReLU model starts as a density: its largest singular value at
+        # most 1/2, half the bound that proves it one (_normalisable).
+        return None if ACTIVATIONS[self.activation].bounded_growth else 0.5
+
+    def _check_objective_and_corruptions(self):
+        if self.n_corruptions == 0 and OBJECTIVES[self.objective].needs_noise:
+            clean = sorted(k for k, o in OBJECTIVES.items() if not o.needs_noise)
+            raise ValueError(
+                f"n_corruptions=0 (no corruption) is only defined for "
+                f"objective in {clean} (Hyvarinen's estimator on the clean "
+                f"data); objective={self.objective!r} needs noisy copies. Set "
+                f"n_corruptions >= 1 or objective='ism'."
+            )
+        if self.objective == "ism" and not ACTIVATIONS[self.activation].smooth:
+            # The trace term sum_i f'(a_i) |W_i|^2 is then a step function of
+            # theta on any finite sample: its expected gradient (a delta at
+            # each kink, weighted by the data's density there) is invisible
+            # to the sample, and the fit would ignore it.
+            raise ValueError(
+                f"objective='ism' needs an activation with a continuous "
+                f"derivative; activation={self.activation!r} has a step "
+                f"derivative, so Hyvarinen's trace term is piecewise constant "
+                f"on any sample and its gradient is lost. Use objective='dsm' "
+                f"(or 'dae', 'esm'), or activation='sigmoid'."
+            )
+
+    # tol=None: the stopping tolerance of each solver (doc/defaults.rst).
+    _LBFGS_TOL = 1e-4
+    _ADAM_TOL = 1e-4
+
+    def _lbfgs_window(self):
+        # "auto" is 10 for L-BFGS: its iterations are full-batch steps, and
+        # the window only has to span its uneven short and long steps.
+        auto = self.n_iter_no_change == "auto"
+        return 10 if auto else self.n_iter_no_change
+
+    def _tol(self, solver):
+        if self.tol is not None:
+            return self.tol
+        return self._ADAM_TOL if solver == "adam" else self._LBFGS_TOL
+
+    def _auto_sigma(self, Z, spread, weights):
+        """sigma="auto" for density: Silverman's bandwidth (see _scaling);
+        sample weights count rows."""
+        n_rows = Z.shape[0] if weights is None else float(weights.sum())
+        return silverman_sigma(n_rows, Z.shape[1], spread)
+
+    def _learning_rate(self, n_features):
+        """Adam's step size; "auto": 1e-2, scaled by 64 / n_features above 64
+        features. Adam moves every weight by about the step, so a unit's
+        pre-activation moves with the number of its inputs: on 784-pixel
+        images 1e-2 left most ReLU units dead (linear-classifier accuracy on
+        ``transform`` 0.77, raw pixels 0.92), 1e-3 gave 0.94."""
+        if self.learning_rate_init != "auto":
+            return self.learning_rate_init
+        return 1e-2 * min(1.0, 64 / n_features)
+
+    def _batch_size(self):
+        return 200 if self.batch_size == "auto" else self.batch_size

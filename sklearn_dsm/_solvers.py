@@ -1,0 +1,356 @@
+"""One call's state, and the glue from an estimator's call to a solver.
+
+A ``fit`` or ``partial_fit`` call resolves what it needs once (the rows in
+the model's coordinates, their weights, sigma, the random stream, the
+solver, the callbacks' report) into a :class:`FitCall`, and hands it to the
+functions here. Each returns what it computed (a :class:`Round`); none of
+them writes on an estimator, which is read for its hyperparameters only.
+The estimator stores a round on its own candidate model
+(:meth:`sklearn_dsm._base._BaseDSM.fit`), so the estimator the user holds is
+written once, when the call ends.
+"""
+
+import copy
+import time
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._adam import (
+    AdamState,
+    FixedNoiseObjective,
+    adam_epoch,
+    patience,
+    run_adam,
+    watched_rows,
+)
+from ._kernel import Workspace
+from ._lbfgs import run_lbfgs
+from ._minibatch import BatchSource, NoisyBatches, noise_stream
+from ._objectives import OBJECTIVES, corrupt, flat_objective, row_weights
+from ._theta import initial_theta, pack, unpack
+from ._warnings import warn
+
+
+@dataclass
+class FitCall:
+    """What one ``fit`` or ``partial_fit`` call works with; never stored.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The training rows, in the model's coordinates.
+    weights : ndarray of shape (n_samples,) or None
+        Their sample weights (None: every row counts once).
+    sigma : float
+        The noise level, in the model's coordinates (``"auto"`` resolved).
+    rng : RandomState
+        The call's random stream (``random_state``).
+    solver : {"lbfgs", "adam"}
+        The solver of the call (``"auto"`` resolved; partial_fit's is Adam).
+    inputs : dict
+        What the call fixed before solving, as fitted attributes:
+        ``n_features_in_`` (and ``feature_names_in_``) and ``whiten``'s
+        coordinates. A fitted copy for the callbacks needs them.
+    progress : FitProgress or None
+        The report to scikit-learn's callbacks (None: nobody listens).
+    """
+
+    X: np.ndarray
+    weights: np.ndarray | None
+    sigma: float
+    rng: np.random.RandomState
+    solver: str
+    inputs: dict = field(default_factory=dict)
+    progress: object = None
+
+
+@dataclass
+class Round:
+    """What one solver round computed: a whole iterate and its record.
+
+    ``interrupted`` is the Ctrl-C that ended the round, if one did: ``theta``
+    is then the last whole iterate.
+    """
+
+    theta: np.ndarray
+    n_iter: int
+    loss: float
+    loss_curve: list
+    alpha: float
+    validation_curve: list = field(default_factory=list)
+    best_validation: float | None = None
+    interrupted: KeyboardInterrupt | None = None
+
+    def attributes(self, est, call):
+        """The round as fitted attributes of ``est``."""
+        W, b, c = unpack(self.theta, est.n_components, call.X.shape[1], call.X.dtype)
+        attributes = {
+            "sigma_": float(call.sigma),
+            "alpha_": float(self.alpha),
+            "components_": W.copy(),
+            "intercept_hidden_": b.copy(),
+            "intercept_visible_": c.copy(),
+            "n_iter_": self.n_iter,
+            "loss_": self.loss,
+            "loss_curve_": list(self.loss_curve),
+            "solver_": call.solver,
+        }
+        if self.validation_curve:
+            attributes["validation_loss_curve_"] = self.validation_curve
+            attributes["best_validation_loss_"] = float(self.best_validation)
+        return attributes
+
+
+def start_theta(est, call, theta=None):
+    """Flat float64 theta to start from: ``theta`` (continuing a model), else
+    a fresh draw from the call's stream."""
+    if theta is not None:
+        return theta
+    return pack(
+        *initial_theta(
+            call.X, est.n_components, call.rng, call.weights, est._initial_tail_bound()
+        )
+    )
+
+
+def steps(est, call, task_name, step_name, alpha, max_steps=None):
+    """The callbacks' subtask for one round (None without callbacks).
+
+    Each step's parameters rebuild a fitted copy for the callbacks that ask
+    for one: (W, b, c), sigma_, alpha_, the call's inputs and what the
+    estimator adds (``_rebuilt``: the density's pending log Z, the
+    detector's offset).
+    """
+    if call.progress is None:
+        return None
+    X = call.X
+
+    def complete(attributes):
+        attributes.update(call.inputs, sigma_=float(call.sigma), alpha_=float(alpha))
+        return est._rebuilt(attributes, X, call.weights)
+
+    return call.progress.steps(
+        task_name,
+        step_name,
+        est.max_iter if max_steps is None else max_steps,
+        shape=(est.n_components, X.shape[1], X.dtype),
+        complete=complete,
+    )
+
+
+def printer(est, what, units=1.0):
+    """The ``verbose`` progress line, as a solver's per-step callback."""
+    start = time.perf_counter()
+    name = type(est).__name__
+
+    def report(step, loss, validation=None):
+        line = f"[{name}] {what} {step}, {est.objective} objective = "
+        line += f"{loss * units:.8g}"
+        if validation is not None:
+            line += f", validation = {validation:.8g}"
+        print(line + f", elapsed = {time.perf_counter() - start:.2f} s")
+
+    return report
+
+
+def _closing(subtask, run):
+    """``run()``, then the callbacks' subtask closed however it ends."""
+    try:
+        return run()
+    finally:
+        if subtask:
+            subtask.close()
+
+
+def lbfgs_round(est, call, alpha, theta=None):
+    """Full-batch L-BFGS on noisy copies drawn once, from ``theta`` (None: a
+    fresh start)."""
+    X, sigma = call.X, call.sigma
+    # The noise is drawn first, so that a warm start with the same
+    # random_state continues on exactly the objective it stopped on.
+    X_noisy = corrupt(X, sigma, est._n_corruptions("lbfgs"), call.rng)
+    theta0 = start_theta(est, call, theta)
+    objective = OBJECTIVES[est.objective]
+    units = objective.units(sigma)
+    tol, window = est._tol("lbfgs"), est._lbfgs_window()
+    fun = partial(
+        flat_objective,
+        X_noisy=X_noisy,
+        target=objective.target(X, X_noisy, sigma, call.weights),
+        row_weights=row_weights(call.weights, X_noisy, X),
+        objective=est.objective,
+        activation=est.activation,
+        tail_bound=est._tail_bound(),
+        sigma=sigma,
+        alpha=alpha,
+        shape=(est.n_components, X.shape[1]),
+        # One set of scratch buffers for all of L-BFGS's evaluations.
+        workspace=Workspace.for_data(X_noisy, est.n_components),
+    )
+    subtask = steps(est, call, "lbfgs", "iteration", alpha)
+    result = _closing(
+        subtask,
+        lambda: run_lbfgs(
+            fun,
+            theta0,
+            max_iter=est.max_iter,
+            tol=tol,
+            n_iter_no_change=window,
+            on_iteration=printer(est, "iteration", units) if est.verbose else None,
+            on_iterate=subtask and subtask.step,
+        ),
+    )
+    loss = result.loss * units
+    if not (np.all(np.isfinite(result.theta)) and np.isfinite(loss)):
+        raise FloatingPointError(
+            f"{type(est).__name__} diverged: the fitted parameters are not "
+            f"finite. Standardise X (e.g. StandardScaler), increase alpha "
+            f"(now {est.alpha}) or change sigma (now {est.sigma})."
+        )
+    if result.hit_max_iter:
+        warn(
+            f"L-BFGS stopped at max_iter={est.max_iter} iterations while "
+            f"the objective was still decreasing by more than tol={tol} "
+            f"(relative) over n_iter_no_change={window} "
+            f"iterations. Increase max_iter, or tol if the fit is good "
+            f"enough for its use.",
+            ConvergenceWarning,
+        )
+    curve = [value * units for value in result.loss_curve]
+    return Round(
+        result.theta, result.n_iter, loss, curve, alpha, interrupted=result.interrupted
+    )
+
+
+def _minibatch_settings(est, sigma, alpha, n_features):
+    """The minibatch objective's settings (Adam and partial_fit)."""
+    return dict(
+        objective=est.objective,
+        activation=est.activation,
+        tail_bound=est._tail_bound(),
+        sigma=sigma,
+        alpha=alpha,
+        n_corruptions=est._n_corruptions("adam"),
+        shape=(est.n_components, n_features),
+    )
+
+
+def adam_round(est, call, alpha, theta=None):
+    """Epochs of minibatch Adam with fresh noise, from ``theta`` (None: a
+    fresh start)."""
+    X, weights = call.X, call.weights
+    theta0 = start_theta(est, call, theta).astype(X.dtype)
+    train, watched, seed = watched_rows(
+        X, call.rng, est.early_stopping, est.validation_fraction
+    )
+    stream = noise_stream(call.rng)
+    settings = _minibatch_settings(est, call.sigma, alpha, X.shape[1])
+    batches = BatchSource(X.shape[0], est._batch_size(), est.shuffle, stream, train)
+    fun = NoisyBatches(
+        X, stream, batch_size=batches.batch_size, weights=weights, **settings
+    )
+    monitor = FixedNoiseObjective(
+        X[watched],
+        np.random.RandomState(seed),
+        None if weights is None else weights[watched],
+        **settings,
+    )
+    tol = est._tol("adam")
+    subtask = steps(est, call, "adam", "epoch", alpha)
+    result = _closing(
+        subtask,
+        lambda: run_adam(
+            fun,
+            theta0,
+            batches,
+            monitor,
+            learning_rate=est._learning_rate(X.shape[1]),
+            max_iter=est.max_iter,
+            tol=tol,
+            n_iter_no_change=patience(
+                est.n_iter_no_change, batches.n_rows, batches.batch_size
+            ),
+            keep_best=est.early_stopping,
+            loss_units=OBJECTIVES[est.objective].units(call.sigma),
+            on_epoch=printer(est, "epoch") if est.verbose else None,
+            on_iterate=subtask and subtask.step,
+            weights=weights,
+        ),
+    )
+    if result.hit_max_iter:
+        watched_name = "validation" if est.early_stopping else "training"
+        warn(
+            f"Adam stopped at max_iter={est.max_iter} epochs while the "
+            f"{watched_name} objective was still improving by more than "
+            f"tol={tol} (relative) within "
+            f"n_iter_no_change={result.n_iter_no_change} epochs. "
+            f"Increase max_iter or tol.",
+            ConvergenceWarning,
+        )
+    curve = result.loss_curve
+    return Round(
+        result.theta,
+        result.n_iter,
+        curve[-1],
+        curve,
+        alpha,
+        validation_curve=result.validation_curve,
+        best_validation=result.best_validation,
+        interrupted=result.interrupted,
+    )
+
+
+SOLVERS = {"lbfgs": lbfgs_round, "adam": adam_round}
+
+
+def partial_fit_epoch(est, call, alpha, theta=None, optimizer=None, stream=None):
+    """One epoch of minibatch Adam (``partial_fit``).
+
+    ``theta`` (flat), ``optimizer`` (an :class:`AdamState`) and ``stream``
+    (the noise Generator) are those a previous call left; None: this call
+    starts them, the initial weights and then the stream's seed drawn from
+    the call's ``rng`` (the draws ``fit(solver="adam")`` makes). Nothing
+    passed in is modified.
+
+    Returns
+    -------
+    theta : ndarray
+        The epoch's parameters, flat, in the data's dtype.
+    loss : float
+        The epoch's mean batch loss.
+    optimizer, stream
+        The Adam state and the noise stream to carry to the next call.
+    """
+    X = call.X
+    first = theta is None
+    if first or stream is None:
+        if first:
+            theta = start_theta(est, call)
+        stream = noise_stream(call.rng)
+    else:
+        # The epoch advances a copy: a call that fails leaves the stream as
+        # the previous call left it.
+        stream = copy.deepcopy(stream)
+    theta = theta.astype(X.dtype)  # a copy, in the data's dtype
+    # learning_rate_init applies from this call on; the moments carry over.
+    learning_rate = est._learning_rate(X.shape[1])
+    if first or optimizer is None or optimizer.m.size != theta.size:
+        optimizer = AdamState(theta.size, learning_rate, dtype=X.dtype)
+    else:
+        optimizer = copy.deepcopy(optimizer).astype(X.dtype)
+        optimizer.learning_rate = learning_rate
+    batches = BatchSource(X.shape[0], est._batch_size(), est.shuffle, stream)
+    fun = NoisyBatches(
+        X,
+        stream,
+        batch_size=batches.batch_size,
+        weights=call.weights,
+        **_minibatch_settings(est, call.sigma, alpha, X.shape[1]),
+    )
+    loss = OBJECTIVES[est.objective].units(call.sigma) * adam_epoch(
+        fun, theta, optimizer, batches, call.weights
+    )
+    return theta, loss, optimizer, stream
