@@ -125,10 +125,11 @@ def adam_epoch(fun, theta, optimizer, batches, weights=None):
     """One pass of Adam over ``batches``; the epoch's mean batch loss.
 
     ``fun(theta, rows) -> (value, flat gradient)`` is the objective on one
-    batch (:class:`NoisyBatches`), ``batches`` an iterable of row indices
-    (:class:`BatchSource`). ``theta`` is updated in place. With ``weights``
-    (sample weights, indexed by the same rows), each batch's loss counts by
-    its weight, else by its size.
+    batch (:class:`~sklearn_dsm._minibatch.NoisyBatches`), ``batches`` an
+    iterable of row indices (:class:`~sklearn_dsm._minibatch.BatchSource`).
+    ``theta`` is updated in place. With ``weights`` (sample weights, indexed
+    by the same rows), each batch's loss counts by its weight, else by its
+    size.
     """
     total = count = 0.0
     for rows in batches:
@@ -305,9 +306,11 @@ def run_adam(
 ):
     """Epochs of minibatch Adam from ``theta`` until the loss stops improving.
 
-    ``fun(theta, rows)`` is the objective on one batch (:class:`NoisyBatches`)
-    and ``batches`` the epoch's batches (:class:`BatchSource`); ``weights``
-    (sample weights) weigh the batches' losses, as in :func:`adam_epoch`.
+    ``fun(theta, rows)`` is the objective on one batch
+    (:class:`~sklearn_dsm._minibatch.NoisyBatches`) and ``batches`` the
+    epoch's batches (:class:`~sklearn_dsm._minibatch.BatchSource`);
+    ``weights`` (sample weights) weigh the batches' losses, as in
+    :func:`adam_epoch`.
     The stopping rule watches ``watched(theta)``, an objective on noise drawn
     once (:class:`FixedNoiseObjective`; see :func:`watched_rows`): the
     training loss itself, with fresh noise in every batch, jitters by more

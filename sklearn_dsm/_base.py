@@ -24,7 +24,7 @@ from ._objectives import OBJECTIVES
 from ._progress import CallbackSupportMixin, FitProgress
 from ._scaling import fit_whitening
 from ._settings import _SettingsMixin
-from ._solvers import SOLVERS, FitCall, Round, partial_fit_epoch
+from ._solvers import SOLVERS, FitCall, Round, is_fitted_name, partial_fit_epoch
 from ._theta import pack
 from ._warnings import warn
 
@@ -163,11 +163,12 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
             self._resolve_sigma(Z, sample_weight),
             check_random_state(self.random_state),
             self._choose_solver(X.shape[0]),
-            inputs={k: v for k, v in vars(model).items() if _is_fitted_name(k)},
+            inputs={k: v for k, v in vars(model).items() if is_fitted_name(k)},
+            # scikit-learn's callbacks (set_callbacks) follow the fit's
+            # tasks; the fit's task is ended however the fit ends, Ctrl-C
+            # included, and after the estimator holds what the fit made.
+            progress=FitProgress(self, X),
         )
-        # scikit-learn's callbacks (set_callbacks) follow the fit's tasks;
-        # the fit's task is ended however the fit ends, Ctrl-C included.
-        call.progress = FitProgress(self, X)
         try:
             try:
                 model._solve(call, self._initial_alpha(warm), self._warm_theta(warm))
@@ -187,9 +188,10 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
                 self._commit(model)
                 self._warn_interrupted(call.solver, interrupt)
             raise
+        else:
+            self._commit(model)
         finally:
             call.progress.end()
-        self._commit(model)
         return self
 
     def _blank(self):
@@ -209,7 +211,7 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         self.__dict__.update(
             (name, value)
             for name, value in vars(model).items()
-            if _is_fitted_name(name) or name in self._partial_fit_state
+            if is_fitted_name(name) or name in self._partial_fit_state
         )
 
     def _warm_theta(self, warm):
@@ -286,7 +288,7 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         return self._to_model(X)
 
     def _forget_fit(self, keep=()):
-        for name in [k for k in vars(self) if _is_fitted_name(k) and k not in keep]:
+        for name in [k for k in vars(self) if is_fitted_name(k) and k not in keep]:
             delattr(self, name)
 
     def _rebuilt(self, attributes, X, weights):
@@ -363,7 +365,7 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
             model.__dict__.update(
                 (name, value)
                 for name, value in vars(self).items()
-                if _is_fitted_name(name) or name in self._partial_fit_state
+                if is_fitted_name(name) or name in self._partial_fit_state
             )
         X = validate_data(model, X, dtype=FLOAT_DTYPES, reset=first)
         X, sample_weight = _weighted_rows(X, sample_weight, "partial_fit")
@@ -434,8 +436,3 @@ def _weighted_rows(X, sample_weight, method):
     if not keep.all():
         X, sample_weight = X[keep], sample_weight[keep]
     return X, sample_weight
-
-
-def _is_fitted_name(name):
-    """Fitted attributes end in an underscore (scikit-learn's convention)."""
-    return name.endswith("_") and not name.startswith("_")

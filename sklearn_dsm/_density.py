@@ -34,6 +34,13 @@ from ._warnings import warn
 # the sampling error of the AIS end points.
 FAR_MASS_WARNING = 0.05
 TAIL_ATTRIBUTES = ("tail_weight_", "tail_dof_", "tail_location_", "tail_scatter_")
+# What one estimate of the normalisation sets.
+NORMALISATION_ATTRIBUTES = (
+    "log_partition_",
+    "log_partition_std_",
+    "far_mass_",
+    *TAIL_ATTRIBUTES,
+)
 
 
 class _NormalisedDensityMixin:

@@ -6,7 +6,11 @@ from sklearn.base import DensityMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import _BaseDSM
-from ._density import FAR_MASS_WARNING, _NormalisedDensityMixin
+from ._density import (
+    FAR_MASS_WARNING,
+    NORMALISATION_ATTRIBUTES,
+    _NormalisedDensityMixin,
+)
 from ._docstrings import FIT_PARAMETERS, own_examples, shared_parameters
 from ._inference import _AutoencoderFaceMixin
 from ._mle import refine_by_likelihood
@@ -287,5 +291,9 @@ class ScoreMatchingEBM(
             self.components_, self.intercept_hidden_, self.intercept_visible_ = (
                 p.astype(dtype) for p in refined
             )
+            # The estimate above was of the model before refinement: drop it,
+            # so that Ctrl-C during the next one leaves no mismatched log Z.
+            for name in NORMALISATION_ATTRIBUTES:
+                self.__dict__.pop(name, None)
             self._estimate_log_partition(call)
         self._warn_if_unreliable()

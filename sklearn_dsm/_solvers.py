@@ -55,7 +55,8 @@ class FitCall:
         ``n_features_in_`` (and ``feature_names_in_``) and ``whiten``'s
         coordinates. A fitted copy for the callbacks needs them.
     progress : FitProgress or None
-        The report to scikit-learn's callbacks (None: nobody listens).
+        The report to scikit-learn's callbacks (``fit``'s; None for
+        ``partial_fit``, which reports nothing).
     """
 
     X: np.ndarray
@@ -104,6 +105,11 @@ class Round:
         return attributes
 
 
+def is_fitted_name(name):
+    """Fitted attributes end in an underscore (scikit-learn's convention)."""
+    return name.endswith("_") and not name.startswith("_")
+
+
 def start_theta(est, call, theta=None):
     """Flat float64 theta to start from: ``theta`` (continuing a model), else
     a fresh draw from the call's stream."""
@@ -130,7 +136,17 @@ def steps(est, call, task_name, step_name, alpha, max_steps=None):
 
     def complete(attributes):
         attributes.update(call.inputs, sigma_=float(call.sigma), alpha_=float(alpha))
-        return est._rebuilt(attributes, X, call.weights)
+        attributes = est._rebuilt(attributes, X, call.weights)
+        # scikit-learn copies the user's estimator and sets these on the
+        # copy; until the fit ends that estimator holds the previous fit,
+        # whose whitening or feature names this one may not have. So the
+        # copy's whole state is handed over: the estimator's own (its
+        # hyperparameters, its callbacks) with this iterate's fitted
+        # attributes in place of every fitted one it had.
+        owner = call.progress.estimator
+        state = {k: v for k, v in vars(owner).items() if not is_fitted_name(k)}
+        state.update(attributes)
+        return {"__dict__": state}
 
     return call.progress.steps(
         task_name,

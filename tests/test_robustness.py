@@ -114,6 +114,34 @@ def test_an_interrupted_refit_drops_the_previous_fits_log_partition(
     assert not hasattr(est, "far_mass_")
 
 
+def test_ctrl_c_in_the_estimate_after_the_likelihood_steps_leaves_no_stale_log_z(
+    moons, small, monkeypatch
+):
+    """The likelihood refinement changes theta after the first log Z; Ctrl-C
+    in the estimate that follows must not leave that first one beside the
+    refined parameters (the estimator then holds them, unnormalised)."""
+    from sklearn_dsm import _density
+
+    real, calls = _density.anneal, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the estimate after the likelihood steps
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_density, "anneal", interrupted)
+    est = small(ScoreMatchingEBM, max_iter=20, mle_steps=3, alpha="auto", tol=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(KeyboardInterrupt):
+            est.fit(moons)
+    assert len(calls) == 2 and hasattr(est, "components_")
+    assert not hasattr(est, "log_partition_") and not hasattr(est, "far_mass_")
+    with pytest.raises(NotFittedError):
+        est.score_samples(moons)
+
+
 def test_pickle_and_clone(moons, small, Estimator):
     est = small(Estimator, max_iter=20, fast_ais=False).fit(moons)
     restored = pickle.loads(pickle.dumps(est))
