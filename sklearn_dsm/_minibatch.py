@@ -18,20 +18,69 @@ from ._theta import n_params
 def noise_stream(rng):
     """The random stream of minibatch training, seeded from ``rng``.
 
-    A ``numpy.random.Generator``: it draws float32 normals directly (the
-    legacy ``RandomState`` draws float64 and a float32 fit cast them, twice
-    the cost of the draw). One draw from ``rng`` seeds it, so ``fit`` and a
-    first ``partial_fit`` that start from the same ``random_state`` (and
-    draw the same initial weights from it) get the same stream.
+    A ``numpy.random.Generator``: it draws float32 numbers directly (the
+    legacy ``RandomState`` draws float64 and a float32 fit cast them), which
+    :class:`GaussianNoise` turns into normals. One draw from ``rng`` seeds
+    it, so ``fit`` and a first ``partial_fit`` that start from the same
+    ``random_state`` (and draw the same initial weights from it) get the
+    same stream.
     """
     return np.random.Generator(np.random.PCG64(rng.randint(np.iinfo(np.int32).max)))
+
+
+class GaussianNoise:
+    """Standard normal draws written into a buffer, from one ``Generator``.
+
+    float32 buffers are filled by the Box-Muller transform of float32
+    uniforms: ``r = sqrt(-2 log(1 - u))``, ``(r cos 2 pi v, r sin 2 pi v)``
+    is an exact pair of independent normals, in numpy's vectorised float32
+    ``log``, ``sqrt``, ``cos`` and ``sin``. It is 2.9 times as fast as the
+    Generator's own float32 ziggurat (23 against 67 ms for 50 batches of
+    200 x 784), and at 64 units on 784 features the noise was 60% of an
+    Adam epoch. The uniforms lie on numpy's grid of ``2^-24``, so ``r`` is
+    at most ``sqrt(48 log 2) = 5.77``: the draws lack the normal's mass
+    beyond 5.77 (8e-9 of it), far below any Monte Carlo error of a fit.
+    float64 buffers keep the ziggurat, which there is the faster (numpy's
+    float64 transcendentals are not vectorised as well).
+    """
+
+    def __init__(self, generator):
+        self.generator = generator
+        self._uniform = np.empty(0, dtype=np.float32)
+
+    def fill(self, out):
+        """Fill the C-contiguous array ``out`` with standard normals."""
+        if out.dtype != np.float32:
+            self.generator.standard_normal(out=out, dtype=out.dtype)
+            return out
+        flat = out.reshape(-1)  # a view: out is contiguous
+        half = flat.size // 2
+        if self._uniform.size < 2 * half:
+            self._uniform = np.empty(2 * half, dtype=np.float32)
+        u = self._uniform[: 2 * half]
+        self.generator.random(out=u, dtype=np.float32)
+        radius, angle = u[:half], u[half:]
+        # 1 - u is in (0, 1]: the log is finite.
+        np.subtract(np.float32(1.0), radius, out=radius)
+        np.log(radius, out=radius)
+        np.multiply(radius, np.float32(-2.0), out=radius)
+        np.sqrt(radius, out=radius)
+        np.multiply(angle, np.float32(2.0 * np.pi), out=angle)
+        np.cos(angle, out=flat[:half])
+        np.sin(angle, out=flat[half : 2 * half])
+        flat[:half] *= radius
+        flat[half : 2 * half] *= radius
+        if flat.size % 2:
+            flat[-1] = self.generator.standard_normal(dtype=np.float32)
+        return out
 
 
 class NoisyBatches:
     """The training objective on freshly corrupted rows, as ``fun(theta, rows)``.
 
     ``fun(theta, rows)`` corrupts ``X[rows]`` (``n_corruptions`` copies of
-    each row, drawn from ``noise``, a ``numpy.random.Generator``), makes the
+    each row, drawn from ``noise``, a ``numpy.random.Generator``, through
+    :class:`GaussianNoise`), makes the
     objective's target and returns the value and flat gradient of
     :func:`sklearn_dsm._objectives.flat_objective`, in the data's dtype. It
     owns every buffer a batch needs (the noisy rows, the kernel's scratch,
@@ -58,6 +107,7 @@ class NoisyBatches:
         tail_bound=None,
     ):
         self.X, self.noise, self.weights = X, noise, weights
+        self._gaussian = GaussianNoise(noise)
         self.objective, self.sigma = objective, sigma
         self.n_corruptions = n_corruptions
         self.kwargs = dict(
@@ -81,7 +131,7 @@ class NoisyBatches:
         if K * m > self._noisy.shape[0]:
             self._noisy = np.empty((K * m, batch.shape[1]), dtype=batch.dtype)
         noisy = self._noisy[: K * m]
-        self.noise.standard_normal(out=noisy, dtype=noisy.dtype)
+        self._gaussian.fill(noisy)
         noisy *= self.sigma
         for k in range(K):
             noisy[k * m : (k + 1) * m] += batch
