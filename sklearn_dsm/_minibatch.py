@@ -31,29 +31,42 @@ def noise_stream(rng):
 class GaussianNoise:
     """Standard normal draws written into a buffer, from one ``Generator``.
 
-    float32 buffers are filled by the Box-Muller transform of float32
-    uniforms: ``r = sqrt(-2 log(1 - u))``, ``(r cos 2 pi v, r sin 2 pi v)``
-    is an exact pair of independent normals, in numpy's vectorised float32
-    ``log``, ``sqrt``, ``cos`` and ``sin``. It is 2.9 times as fast as the
-    Generator's own float32 ziggurat (23 against 67 ms for 50 batches of
-    200 x 784), and at 64 units on 784 features the noise was 60% of an
-    Adam epoch. The uniforms lie on numpy's grid of ``2^-24``, so ``r`` is
-    at most ``sqrt(48 log 2) = 5.77``: the draws lack the normal's mass
-    beyond 5.77 (8e-9 of it), far below any Monte Carlo error of a fit.
-    float64 buffers keep the ziggurat, which there is the faster (numpy's
-    float64 transcendentals are not vectorised as well).
+    The draws are the Box-Muller transform of float32 uniforms:
+    ``r = sqrt(-2 log(1 - u))``, ``(r cos 2 pi v, r sin 2 pi v)`` is an
+    exact pair of independent normals, computed in numpy's vectorised
+    float32 ``log``, ``sqrt``, ``cos`` and ``sin``. That is 2.9 times as
+    fast as the Generator's own float32 ziggurat (23 against 67 ms for 50
+    batches of 200 x 784; at 64 units on 784 features the noise was 60% of
+    an Adam epoch), and 3 times its float64 one (numpy's float64
+    transcendentals are not vectorised as well: float64 Box-Muller took 145
+    ms). A float64 buffer gets the same float32 draws, cast: the noise of a
+    fit is a Monte Carlo sample, to which its last float32 bit (a relative
+    6e-8) adds nothing a fit can see. The uniforms lie on numpy's grid of
+    ``2^-24``, so ``r`` is at most ``sqrt(48 log 2) = 5.77``: the draws lack
+    the normal's mass beyond 5.77 (8e-9 of it), far below any Monte Carlo
+    error of a fit.
     """
 
     def __init__(self, generator):
         self.generator = generator
         self._uniform = np.empty(0, dtype=np.float32)
+        self._normal = np.empty(0, dtype=np.float32)
 
     def fill(self, out):
         """Fill the C-contiguous array ``out`` with standard normals."""
-        if out.dtype != np.float32:
-            self.generator.standard_normal(out=out, dtype=out.dtype)
-            return out
         flat = out.reshape(-1)  # a view: out is contiguous
+        if out.dtype == np.float32:
+            self._box_muller(flat)
+            return out
+        if self._normal.size < flat.size:
+            self._normal = np.empty(flat.size, dtype=np.float32)
+        normal = self._normal[: flat.size]
+        self._box_muller(normal)
+        flat[...] = normal  # the float32 draws, cast
+        return out
+
+    def _box_muller(self, flat):
+        """Standard normals into the float32 vector ``flat``."""
         half = flat.size // 2
         if self._uniform.size < 2 * half:
             self._uniform = np.empty(2 * half, dtype=np.float32)
@@ -72,7 +85,6 @@ class GaussianNoise:
         flat[half : 2 * half] *= radius
         if flat.size % 2:
             flat[-1] = self.generator.standard_normal(dtype=np.float32)
-        return out
 
 
 class NoisyBatches:
