@@ -7,8 +7,8 @@ fitted attributes and a few method outputs. It was made before the modules
 were reorganised, and re-recorded when the stopping rule, the far-mass
 radius and the sampler's sigmoid changed on purpose, and when warm_start began
 to continue loss_curve_, when minibatch Adam began to draw its noise
-from a ``numpy.random.Generator`` in the data's dtype, and when its float32
-noise became Box-Muller draws (see the git log).
+from a ``numpy.random.Generator`` in the data's dtype, and when its noise
+became Box-Muller draws, float32 first, then float64 too (see the git log).
 ``test_golden.py`` replays the cases and compares them with the recording;
 ``data/make_golden_fits.py`` writes it.
 
