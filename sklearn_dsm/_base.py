@@ -201,18 +201,20 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         model.__dict__.update(self.get_params(deep=False))
         return model
 
-    def _commit(self, model):
-        """Take the fitted state of ``model`` (a call's candidate): every
-        fitted attribute and the private state partial_fit carries. Whatever
-        a previous fit left is dropped first."""
-        self._forget_fit()
-        for name in self._partial_fit_state:
-            self.__dict__.pop(name, None)
-        self.__dict__.update(
-            (name, value)
-            for name, value in vars(model).items()
+    def _fitted_state(self):
+        """Every fitted attribute, and the private state partial_fit carries."""
+        return {
+            name: value
+            for name, value in vars(self).items()
             if is_fitted_name(name) or name in self._partial_fit_state
-        )
+        }
+
+    def _commit(self, model):
+        """Take the fitted state of ``model`` (a call's candidate), after
+        dropping whatever a previous fit left."""
+        for name in self._fitted_state():
+            delattr(self, name)
+        self.__dict__.update(model._fitted_state())
 
     def _warm_theta(self, warm):
         """The flat theta a warm start continues from (None: a fresh start)."""
@@ -362,11 +364,7 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         )
         model = self._blank()
         if not first:
-            model.__dict__.update(
-                (name, value)
-                for name, value in vars(self).items()
-                if is_fitted_name(name) or name in self._partial_fit_state
-            )
+            model.__dict__.update(self._fitted_state())
         X = validate_data(model, X, dtype=FLOAT_DTYPES, reset=first)
         X, sample_weight = _weighted_rows(X, sample_weight, "partial_fit")
         if first and self.whiten and X.shape[0] < 10 * X.shape[1]:

@@ -99,10 +99,7 @@ class _NormalisedDensityMixin:
         """
         check_is_fitted(self)
         if getattr(self, "_pending_log_partition", None) is not None:
-            state = self._density_state()
-            for name in TAIL_ATTRIBUTES:
-                self.__dict__.pop(name, None)
-            self.__dict__.update(state)
+            self._store_normalisation(self._density_state())
             self._pending_log_partition = None
         return self
 
@@ -111,14 +108,20 @@ class _NormalisedDensityMixin:
         attributes["_pending_log_partition"] = X
         return attributes
 
+    def _store_normalisation(self, state):
+        """Replace the stored normalisation by ``state`` (``_normalisation``'s),
+        all at once: Ctrl-C during an estimate leaves none of it half-set, and
+        a model without a tail keeps no old tail attributes."""
+        for name in NORMALISATION_ATTRIBUTES:
+            self.__dict__.pop(name, None)
+        self.__dict__.update(state)
+
     def _estimate_log_partition(self, call):
         """Estimate log Z (and what comes with it) for the current model and
         store it."""
-        state = self._normalisation(call.X, call.rng, call.weights, call)
-        # All at once: Ctrl-C during the estimate leaves none of them half-set.
-        for name in TAIL_ATTRIBUTES:
-            self.__dict__.pop(name, None)
-        self.__dict__.update(state)
+        self._store_normalisation(
+            self._normalisation(call.X, call.rng, call.weights, call)
+        )
         if self.verbose:
             print(
                 f"[{type(self).__name__}] alpha = {self.alpha_:.3g}: log Z = "
