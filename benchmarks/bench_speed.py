@@ -23,16 +23,26 @@ Prints, for each size (digits 1797 x 64 with H=100; 10000 x 784 with H=500;
    and against the floor: the five bare matrix products of every batch. The
    three are timed in alternation; ratios are medians of the paired ones.
 6. Each performance target of issue 5: met or not, with the figures.
+7. With PyTorch installed (``pip install ".[array-api]"``), the array API
+   rows (``benchmarks/_array_api_rows.py``): one evaluation, one Adam epoch
+   and a default fit on PyTorch tensors, on the CPU and on CUDA when this
+   machine has it, next to NumPy and the five products in PyTorch.
 
 It starts with the machine: its core count and ``threadpoolctl.threadpool_info()``.
 
 Run: ``python benchmarks/bench_speed.py`` (about 10 minutes on 2 cores), or
 ``--smoke`` for a seconds-long pass over tiny sizes (CI runs it, untimed),
-or ``--sizes digits`` for one size.
+or ``--sizes digits`` for one size, or ``--array-api`` for section 7 alone.
 """
 
-import argparse
+# ruff: noqa: E402 (SCIPY_ARRAY_API is set before anything imports SciPy)
 import os
+
+# The array API rows (section 7) need SciPy's array API support, read when
+# SciPy is first imported; the NumPy rows compute the same bits with it.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import argparse
 import subprocess
 import sys
 import time
@@ -54,6 +64,11 @@ from sklearn_dsm._objectives import (
     objective_target,
     parzen_posterior_mean,
 )
+
+try:  # run as a script from anywhere: the rows live beside this file
+    from _array_api_rows import bench_array_api
+except ImportError:  # pragma: no cover
+    from benchmarks._array_api_rows import bench_array_api
 
 SIGMA = 0.2
 
@@ -552,10 +567,16 @@ def main():
     parser.add_argument(
         "--sizes", default=",".join(SIZES), help=f"comma-separated, of {list(SIZES)}"
     )
+    parser.add_argument(
+        "--array-api", action="store_true", help="only the array API rows"
+    )
     parser.add_argument("--torch-worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.torch_worker:
         return torch_worker(args)
+    if args.array_api:
+        print_machine()
+        return bench_array_api(args.smoke)
     if args.smoke:
         sizes = SMOKE_SIZES
     else:
@@ -567,6 +588,9 @@ def main():
     bench_memory(sizes)
     bench_fractions(args.smoke)
     bench_adam_epochs(args.smoke)
+    # Last: PyTorch's threads keep spinning after its work (see
+    # time_torch_in_subprocess), which would slow any NumPy row after it.
+    bench_array_api(args.smoke)
     if args.smoke:
         print("\n(smoke run: the targets of issue 5 apply to the real sizes only)")
     else:

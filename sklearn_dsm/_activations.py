@@ -60,6 +60,15 @@ class Activation:
         Whether ``F`` grows at most linearly, so that the Gaussian term wins
         and ``exp(-E)`` integrates for every theta. Otherwise normalisability
         is a condition on W (:func:`normalisability`).
+    xp_value, xp_slope, xp_antiderivative : callable
+        ``(A, xp) -> f(A)``, ``(H, xp) -> f'(A)`` from ``H = f(A)`` and
+        ``(A, xp) -> F(A)`` in any array-API namespace ``xp``, returning new
+        arrays (the standard has no ``out=``): the twins of ``value``,
+        ``slope_from_value`` and ``antiderivative`` for arrays off NumPy
+        (:mod:`sklearn_dsm._xp`).
+    xp_curvature : callable or None
+        ``(H, xp) -> f''(A)`` from ``H = f(A)``; None where ``f''`` is zero
+        wherever it exists (ReLU).
     """
 
     name: str
@@ -74,6 +83,10 @@ class Activation:
     unit_curvature: float | None
     smooth: bool
     bounded_growth: bool
+    xp_value: object = None
+    xp_slope: object = None
+    xp_antiderivative: object = None
+    xp_curvature: object = None
 
 
 def _sigmoid_value(A):
@@ -124,6 +137,38 @@ def _relu_unit_slope(T, out):
     return np.greater(T, 0, out=out, casting="unsafe")
 
 
+# The namespace-generic forms. The sigmoid is 0.5 tanh(a / 2) + 0.5, which
+# saturates instead of overflowing (exp(-a) would reach inf in float32 at
+# a = -89); the softplus is logaddexp(0, a), exact for any magnitude.
+def _xp_sigmoid(A, xp):
+    return 0.5 * xp.tanh(0.5 * A) + 0.5
+
+
+def _xp_sigmoid_slope(H, xp):
+    return H * (1 - H)
+
+
+def _xp_sigmoid_curvature(H, xp):
+    return H * (1 - H) * (1 - 2 * H)
+
+
+def _xp_softplus(A, xp):
+    return xp.logaddexp(xp.zeros_like(A), A)
+
+
+def _xp_relu(A, xp):
+    return xp.where(A > 0, A, xp.zeros_like(A))
+
+
+def _xp_relu_slope(H, xp):
+    return xp.astype(H > 0, H.dtype)
+
+
+def _xp_half_square_of_positive_part(A, xp):
+    P = _xp_relu(A, xp)
+    return 0.5 * P * P
+
+
 SIGMOID = Activation(
     name="sigmoid",
     value=_sigmoid_value,
@@ -137,6 +182,10 @@ SIGMOID = Activation(
     unit_curvature=-2.0,
     smooth=True,
     bounded_growth=True,
+    xp_value=_xp_sigmoid,
+    xp_slope=_xp_sigmoid_slope,
+    xp_antiderivative=_xp_softplus,
+    xp_curvature=_xp_sigmoid_curvature,
 )
 
 RELU = Activation(
@@ -152,6 +201,9 @@ RELU = Activation(
     unit_curvature=None,
     smooth=False,
     bounded_growth=False,
+    xp_value=_xp_relu,
+    xp_slope=_xp_relu_slope,
+    xp_antiderivative=_xp_half_square_of_positive_part,
 )
 
 # The registry: a new activation is one declared object and one entry here.

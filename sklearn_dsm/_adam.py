@@ -29,6 +29,7 @@ from ._objectives import (
     objective_target,
     row_weights,
 )
+from ._xp import all_finite, copy_array, like, namespace, to_numpy
 
 
 class AdamState:
@@ -77,6 +78,12 @@ class AdamState:
         self.v = self.v.astype(dtype, copy=False)
         return self
 
+    def like(self, theta):
+        """The moments in the namespace, on the device and in the dtype of
+        ``theta`` (array API dispatch: a stream whose data move)."""
+        self.m, self.v = like(to_numpy(self.m), theta), like(to_numpy(self.v), theta)
+        return self
+
     def _scratch(self):
         # Two buffers the size of theta, made once: a step allocates nothing.
         # Not pickled (see __getstate__); remade on first use.
@@ -97,6 +104,8 @@ class AdamState:
 
     def step(self, theta, grad):
         """Update ``theta`` in place by one Adam step down ``grad``."""
+        if not isinstance(theta, np.ndarray):
+            return self._step_xp(theta, grad)
         self.t += 1
         tmp, step = self._scratch()
         np.multiply(grad, 1 - self.beta_1, out=tmp)
@@ -118,6 +127,21 @@ class AdamState:
         np.multiply(self.m, lr, out=step)
         step /= tmp
         theta -= step
+        return theta
+
+    def _step_xp(self, theta, grad):
+        """:meth:`step` in another array-API namespace (the same arithmetic,
+        written without ``out=``; ``theta`` is updated through ``[...]``)."""
+        xp, _ = namespace(theta)
+        self.t += 1
+        self.m = self.beta_1 * self.m + (1 - self.beta_1) * grad
+        self.v = self.beta_2 * self.v + (1 - self.beta_2) * (grad * grad)
+        lr = (
+            self.learning_rate
+            * np.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+        )
+        theta[...] = theta - (float(lr) * self.m) / (xp.sqrt(self.v) + self.epsilon)
         return theta
 
 
@@ -146,7 +170,7 @@ def adam_epoch(fun, theta, optimizer, batches, weights=None):
         count += size
     # One check of the parameters per epoch, not one of every gradient per
     # batch: a non-finite gradient leaves its mark in theta.
-    if not np.all(np.isfinite(theta)):
+    if not all_finite(theta):
         _not_finite()
     return total / count
 
@@ -267,13 +291,20 @@ class FixedNoiseObjective:
     (the forward pass: two of the five products), in buffers made once.
     """
 
-    def __init__(self, X, seed, weights=None, *, n_corruptions, **kwargs):
+    def __init__(
+        self, X, seed, weights=None, *, n_corruptions, to_device=None, **kwargs
+    ):
         self.X_noisy = corrupt(X, kwargs["sigma"], n_corruptions, seed)
         self.target = objective_target(
             kwargs["objective"], X, self.X_noisy, kwargs["sigma"], weights
         )
         self.row_weights = row_weights(weights, self.X_noisy, X)
         self.workspace = Workspace.for_data(self.X_noisy, kwargs["shape"][0])
+        if to_device is not None:  # array API dispatch: evaluated there
+            self.X_noisy, self.target, self.row_weights = map(
+                to_device, (self.X_noisy, self.target, self.row_weights)
+            )
+            self.workspace = None
         self.kwargs = kwargs
 
     def __call__(self, theta):
@@ -332,17 +363,18 @@ def run_adam(
     result : AdamResult
         A KeyboardInterrupt before the first epoch completes is re-raised.
     """
-    theta = theta.copy()
-    optimizer = AdamState(theta.size, learning_rate, dtype=theta.dtype)
+    theta = copy_array(theta)
+    optimizer = AdamState(theta.shape[0], learning_rate, dtype=np.float64)
+    optimizer.like(theta)
     loss_curve, val_curve = [], []
-    best, best_theta, stalled, decays = np.inf, theta.copy(), 0, 0
+    best, best_theta, stalled, decays = np.inf, copy_array(theta), 0, 0
     done = []
     try:
         for epoch in range(1, max_iter + 1):
             loss = loss_units * adam_epoch(fun, theta, optimizer, batches, weights)
             # One assignment: Ctrl-C never splits an epoch's parameters from
             # its loss and count.
-            done[:] = [theta.copy(), loss, epoch]
+            done[:] = [copy_array(theta), loss, epoch]
             loss_curve.append(loss)
             monitored = loss_units * watched(theta)
             if keep_best:

@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._activations import ACTIVATIONS
-from ._inference import FLOAT_DTYPES, _FittedModelMixin
+from ._inference import _FittedModelMixin
 from ._objectives import OBJECTIVES
 from ._progress import CallbackSupportMixin, FitProgress
 from ._scaling import fit_whitening
@@ -27,6 +27,7 @@ from ._settings import _SettingsMixin
 from ._solvers import SOLVERS, FitCall, Round, is_fitted_name, partial_fit_epoch
 from ._theta import pack
 from ._warnings import warn
+from ._xp import float_dtypes, namespace, to_namespace, to_numpy
 
 # The fitted change of coordinates of whiten=True.
 _COORDINATES = ("mean_", "whitening_", "log_det_whitening_")
@@ -153,10 +154,15 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         # is interrupted leaves it holding the last whole iterate.
         self._check_objective_and_corruptions()
         model = self._blank()
-        X = validate_data(model, X, dtype=FLOAT_DTYPES, ensure_min_samples=2)
-        X, sample_weight = _weighted_rows(X, sample_weight, "fit")
+        # Under array API dispatch the objective runs where X lives; the
+        # rows are also kept on the host, where the noise, the initial
+        # weights, the whitening and the density's AIS are made (_xp).
+        xp, device = namespace(X)
+        X = validate_data(model, X, dtype=float_dtypes(X), ensure_min_samples=2)
+        X, sample_weight = _weighted_rows(to_numpy(X), sample_weight, "fit")
         warm = self._warm_start_applies(X)
-        Z = model._fit_coordinates(X, sample_weight, self if warm else None)
+        previous = self._host() if warm else None
+        Z = model._fit_coordinates(X, sample_weight, previous)
         call = FitCall(
             Z,
             sample_weight,
@@ -168,10 +174,13 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
             # tasks; the fit's task is ended however the fit ends, Ctrl-C
             # included, and after the estimator holds what the fit made.
             progress=FitProgress(self, X),
+            xp=xp,
+            device=device,
         )
         try:
             try:
-                model._solve(call, self._initial_alpha(warm), self._warm_theta(warm))
+                theta = previous._warm_theta(warm) if warm else None
+                model._solve(call, self._initial_alpha(warm), theta)
             finally:
                 if warm and hasattr(model, "loss_curve_"):
                     # As MLPRegressor's loss_curve_ under warm_start: the
@@ -185,11 +194,11 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         except KeyboardInterrupt as interrupt:
             if hasattr(model, "components_"):
                 # The last whole iterate is kept, for warm_start to continue.
-                self._commit(model)
+                self._commit(model, call)
                 self._warn_interrupted(call.solver, interrupt)
             raise
         else:
-            self._commit(model)
+            self._commit(model, call)
         finally:
             call.progress.end()
         return self
@@ -209,12 +218,19 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
             if is_fitted_name(name) or name in self._partial_fit_state
         }
 
-    def _commit(self, model):
+    def _commit(self, model, call):
         """Take the fitted state of ``model`` (a call's candidate), after
-        dropping whatever a previous fit left."""
+        dropping whatever a previous fit left. The candidate computed on the
+        host; under array API dispatch its fitted float arrays go to the
+        call's namespace and device (private state stays as it is)."""
+        state = model._fitted_state()
+        if call.xp is not np:
+            for name, value in state.items():
+                if is_fitted_name(name) and _is_float_array(value):
+                    state[name] = to_namespace(value, call.xp, call.device)
         for name in self._fitted_state():
             delattr(self, name)
-        self.__dict__.update(model._fitted_state())
+        self.__dict__.update(state)
 
     def _warm_theta(self, warm):
         """The flat theta a warm start continues from (None: a fresh start)."""
@@ -363,10 +379,12 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
             or hasattr(self, "whitening_") != bool(self.whiten)
         )
         model = self._blank()
+        previous = self._host()
         if not first:
-            model.__dict__.update(self._fitted_state())
-        X = validate_data(model, X, dtype=FLOAT_DTYPES, reset=first)
-        X, sample_weight = _weighted_rows(X, sample_weight, "partial_fit")
+            model.__dict__.update(previous._fitted_state())
+        xp, device = namespace(X)
+        X = validate_data(model, X, dtype=float_dtypes(X), reset=first)
+        X, sample_weight = _weighted_rows(to_numpy(X), sample_weight, "partial_fit")
         if first and self.whiten and X.shape[0] < 10 * X.shape[1]:
             warn(
                 f"partial_fit fits the whitening on its first batch, which has "
@@ -374,7 +392,7 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
                 f"from so few rows whitens badly. Start the stream with at "
                 f"least {10 * X.shape[1]} rows, or set whiten=False."
             )
-        Z = model._fit_coordinates(X, sample_weight, None if first else self)
+        Z = model._fit_coordinates(X, sample_weight, None if first else previous)
         if first:
             sigma = self._resolve_sigma(Z, sample_weight)
         else:
@@ -384,13 +402,13 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         # The initial weights (first call) and the stream's seed come from
         # random_state; a later call carries its stream on.
         rng = check_random_state(self.random_state) if first or stream is None else None
-        call = FitCall(Z, sample_weight, sigma, rng, "adam")
+        call = FitCall(Z, sample_weight, sigma, rng, "adam", xp=xp, device=device)
         alpha = self._initial_alpha(continuing=not first)
         theta, loss, optimizer, stream = partial_fit_epoch(
             self,
             call,
             alpha,
-            None if first else pack(*self._theta),
+            None if first else pack(*previous._theta),
             None if first else getattr(self, "_optimizer", None),
             None if first else stream,
         )
@@ -402,7 +420,7 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         )
         model._optimizer, model._stream = optimizer, stream
         model._after_partial_fit(call)
-        self._commit(model)
+        self._commit(model, call)
         return self
 
     def __sklearn_is_fitted__(self):
@@ -415,6 +433,10 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         super().__setstate__(state)
 
 
+def _is_float_array(value):
+    return isinstance(value, np.ndarray) and value.dtype.kind == "f"
+
+
 def _weighted_rows(X, sample_weight, method):
     """``X`` and its checked sample weights, zero-weight rows dropped (a zero
     weight is a dropped row, exactly: the noise of the others is unchanged).
@@ -422,7 +444,7 @@ def _weighted_rows(X, sample_weight, method):
     if sample_weight is None:
         return X, None
     sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        to_numpy(sample_weight), X, dtype=np.float64, ensure_non_negative=True
     )
     keep = sample_weight > 0
     if keep.sum() < (2 if method == "fit" else 1):

@@ -12,12 +12,11 @@ compute it per call without storing it until :meth:`update_log_partition`.
 import zlib
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import _model
 from ._chunking import mean_and_spread
 from ._diagnostics import far_mass
-from ._inference import FLOAT_DTYPES
 from ._partition import log_partition_from_weights
 from ._sampling import anneal
 from ._solvers import steps
@@ -29,6 +28,7 @@ from ._tail import (
 )
 from ._theta import pack
 from ._warnings import warn
+from ._xp import is_array, namespace, to_numpy
 
 # The data's own law scores 1 to 3% (see _diagnostics); 5% is beyond that and
 # the sampling error of the AIS end points.
@@ -99,7 +99,11 @@ class _NormalisedDensityMixin:
         """
         check_is_fitted(self)
         if getattr(self, "_pending_log_partition", None) is not None:
-            self._store_normalisation(self._density_state())
+            # AIS runs on the host; what it stores goes where the model lives.
+            state = self._host()._density_state()
+            self._store_normalisation(
+                {k: self._at_home(v) if is_array(v) else v for k, v in state.items()}
+            )
             self._pending_log_partition = None
         return self
 
@@ -264,11 +268,17 @@ class _NormalisedDensityMixin:
         >>> bool(np.allclose(log_p, -ebm.energy(X[:3]) - ebm.log_partition_))
         True
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        X = self._checked(X, "score_samples")
+        if not isinstance(X, np.ndarray) and (
+            "tail_weight_" in vars(self)
+            or getattr(self, "_pending_log_partition", None) is not None
+        ):
+            # The Student-t tail and a pending AIS run are computed on the
+            # host (array API dispatch): the rows go there and back.
+            return self._at_home(self._host().score_samples(to_numpy(X)))
         log_density = -self._energy(X)
         state = self._density_state()
-        log_density -= log_density.dtype.type(state["log_partition_"])
+        log_density = self._shift(log_density, state["log_partition_"])
         if "tail_weight_" not in state:
             return log_density
         log_tail = tail_log_density(
@@ -326,4 +336,7 @@ class _NormalisedDensityMixin:
         >>> bool(np.isclose(ebm.score(X), ebm.score_samples(X).mean()))
         True
         """
-        return float(np.mean(self.score_samples(X)))
+        log_density = self.score_samples(X)
+        if not isinstance(log_density, np.ndarray):
+            return float(namespace(log_density)[0].mean(log_density))
+        return float(np.mean(log_density))

@@ -10,12 +10,14 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state, deprecated
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _model
 from ._activations import get_activation
 from ._normalisable import check_normalisable
 from ._sampling import sample_model
+from ._xp import float_dtypes, home, is_array, like, namespace, to_namespace, to_numpy
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -25,32 +27,75 @@ class _FittedModelMixin:
     model: what every estimator of the package computes, the outlier
     detector included."""
 
-    def _validate(self, X):
-        """``X`` checked against the fit, in the model's coordinates."""
+    def _checked(self, X, method):
+        """``X`` validated against the fit (input coordinates). Under array
+        API dispatch it must be in the namespace and on the device of the
+        fitted model (scikit-learn's ``check_same_namespace``)."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
-        return self._to_model(X)
+        check_same_namespace(X, self, attribute="components_", method=method)
+        return validate_data(self, X, dtype=float_dtypes(X), reset=False)
+
+    def _validate(self, X, method):
+        """``X`` checked against the fit, in the model's coordinates."""
+        return self._to_model(self._checked(X, method))
 
     def _to_model(self, X):
         """Input rows to the model's coordinates: ``(X - mean_) @ whitening_``
         with ``whiten=True``, ``X`` itself otherwise."""
         if not hasattr(self, "whitening_"):
             return X
-        Z = X - self.mean_.astype(X.dtype, copy=False)
-        return Z @ self.whitening_.astype(X.dtype, copy=False)
+        Z = X - like(self.mean_, X)
+        return Z @ like(self.whitening_, X)
 
     def _from_model(self, Z):
         """Rows in the model's coordinates back to the input's."""
         if not hasattr(self, "whitening_"):
             return Z
+        if not isinstance(Z, np.ndarray):
+            xp, _ = namespace(Z)
+            # In the widest float the device has (float64 but on MPS).
+            wide = xp.float64 if float_dtypes(Z)[0] == xp.float64 else xp.float32
+            A = xp.astype(like(self.whitening_, Z), wide)
+            X = xp.linalg.solve(A, xp.astype(Z, wide).T).T  # A symmetric
+            return xp.astype(X + xp.astype(like(self.mean_, Z), wide), Z.dtype)
         A = self.whitening_.astype(np.float64)
         X = np.linalg.solve(A, np.asarray(Z, dtype=np.float64).T).T  # A symmetric
         X += self.mean_
         return X.astype(Z.dtype, copy=False)
 
-    def _log_det(self, dtype):
-        """``log |det A|`` of the change of coordinates (0 without one)."""
-        return dtype.type(getattr(self, "log_det_whitening_", 0.0))
+    def _shift(self, values, amount):
+        """``values - amount`` for a float ``amount``, in ``values``' dtype
+        (in place for NumPy)."""
+        if not isinstance(values, np.ndarray):
+            return values - amount
+        values -= values.dtype.type(amount)
+        return values
+
+    def _host(self):
+        """This model with its fitted arrays in NumPy: itself when they are;
+        otherwise (fitted under array API dispatch) a shallow copy, for
+        what is computed on the host (the sampler, AIS, the tail)."""
+        state = vars(self)
+        if not any(
+            is_array(v) and not isinstance(v, np.ndarray) for v in state.values()
+        ):
+            return self
+        host = object.__new__(type(self))
+        host.__dict__.update(
+            {k: to_numpy(v) if is_array(v) else v for k, v in state.items()}
+        )
+        return host
+
+    def _at_home(self, array):
+        """A NumPy ``array`` computed on the host, moved to where the fitted
+        model lives."""
+        return to_namespace(array, *home(self.components_))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # PyTorch, CuPy, array_api_strict... under array API dispatch (_xp).
+        tags.array_api_support = True
+        return tags
 
     @property
     def _theta(self):
@@ -99,15 +144,13 @@ class _FittedModelMixin:
         >>> bool(dae.energy([[0.0, 0.0]])[0] < dae.energy([[4.0, 4.0]])[0])
         True
         """
-        check_is_fitted(self)
-        return self._energy(validate_data(self, X, dtype=FLOAT_DTYPES, reset=False))
+        return self._energy(self._checked(X, "energy"))
 
     def _energy(self, X):
         """:meth:`energy` of rows already validated."""
         E = _model.energy(self._to_model(X), *self._theta, self.sigma_, self.activation)
         # p(x) = p_z(z) |det A|: the Jacobian enters the energy, not Z.
-        E -= self._log_det(E.dtype)
-        return E
+        return self._shift(E, getattr(self, "log_det_whitening_", 0.0))
 
     def score_function(self, X):
         """Stein score ``Psi(x) = d log p(x) / dx = -dE/dx``.
@@ -131,10 +174,10 @@ class _FittedModelMixin:
         >>> dae.score_function(X[:3]).shape
         (3, 2)
         """
-        X = self._validate(X)
+        X = self._validate(X, "score_function")
         Psi = _model.score(X, *self._theta, self.sigma_, self.activation)
         if hasattr(self, "whitening_"):  # chain rule through z = (x - m) A
-            Psi = Psi @ self.whitening_.astype(Psi.dtype, copy=False).T
+            Psi = Psi @ like(self.whitening_, Psi).T
         return Psi
 
     def score_samples(self, X):
@@ -192,7 +235,7 @@ class _FittedModelMixin:
         >>> bool(np.isclose(dae.hyvarinen_loss(X), -hyvarinen_scorer(dae, X)))
         True
         """
-        X = self._validate(X)
+        X = self._validate(X, "hyvarinen_loss")
         loss = _model.hyvarinen_loss(
             X,
             *self._theta,
@@ -200,6 +243,8 @@ class _FittedModelMixin:
             jacobian=getattr(self, "whitening_", None),
             activation=self.activation,
         )
+        if not isinstance(loss, np.ndarray):
+            return float(namespace(loss)[0].mean(loss))
         return float(np.mean(loss))
 
     # TODO(0.3): remove the alias.
@@ -227,7 +272,7 @@ class _FittedModelMixin:
         (always, for the sigmoid; :mod:`sklearn_dsm._normalisable`)."""
         alpha = getattr(self, "alpha_", self.alpha)
         check_normalisable(
-            self.components_,
+            to_numpy(self.components_),
             get_activation(self.activation),
             fix=(
                 f"Fit with a larger alpha (now {alpha:.3g}), whose penalty "
@@ -276,7 +321,7 @@ class _AutoencoderFaceMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         >>> H.shape, bool((H >= 0).all())  # ReLU codes
         ((3, 4), True)
         """
-        X = self._validate(X)
+        X = self._validate(X, "transform")
         return _model.hidden(
             X, self.components_, self.intercept_hidden_, self.activation
         )
@@ -308,14 +353,20 @@ class _AutoencoderFaceMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         True
         """
         check_is_fitted(self)
-        H = check_array(X, dtype=FLOAT_DTYPES)
+        check_same_namespace(
+            X, self, attribute="components_", method="inverse_transform"
+        )
+        H = check_array(X, dtype=float_dtypes(X))
         if H.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {H.shape[1]} features, but inverse_transform expects "
                 f"n_components={self.n_components_} hidden features."
             )
-        out = H @ self.components_.astype(H.dtype, copy=False)
-        out += self.intercept_visible_.astype(H.dtype, copy=False)
+        out = H @ like(self.components_, H)
+        if isinstance(out, np.ndarray):
+            out += like(self.intercept_visible_, H)
+        else:
+            out = out + like(self.intercept_visible_, H)
         return self._from_model(out)
 
     def denoise(self, X):
@@ -347,7 +398,7 @@ class _AutoencoderFaceMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         >>> dae.denoise(noisy).shape
         (3, 2)
         """
-        X = self._validate(X)
+        X = self._validate(X, "denoise")
         return self._from_model(_model.reconstruct(X, *self._theta, self.activation))
 
     def sample(self, n_samples=1, random_state=None):
@@ -395,7 +446,10 @@ class _AutoencoderFaceMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
                 f"n_samples must be a positive integer; got {n_samples!r}."
             )
         self._check_density()
-        return self._draw(n_samples, check_random_state(random_state))
+        # The chains run on the host; the draws go where the model lives.
+        return self._at_home(
+            self._host()._draw(n_samples, check_random_state(random_state))
+        )
 
     def _draw(self, n_samples, rng):
         """``n_samples`` draws of the checked model, in the input's

@@ -13,6 +13,7 @@ import numpy as np
 
 from ._activations import get_activation
 from ._chunking import chunk_n_rows
+from ._kernel_xp import squared_error_and_trace_xp
 
 
 def _sigmoid_inplace(A):
@@ -130,7 +131,25 @@ def squared_error_and_trace(
     into the small (H x d) matrices, ``R = T (outer W) + c + shift colsum(W)``
     and ``f' = outer inner u'(T)``, which saves three passes over every
     (rows x H) buffer; only ``u`` itself touches them elementwise.
+
+    ``X_noisy`` of another array-API namespace (array API dispatch) is
+    handed to :func:`sklearn_dsm._kernel_xp.squared_error_and_trace_xp`, the
+    same arithmetic in that namespace; ``workspace`` and ``out`` are then
+    unused.
     """
+    if not isinstance(X_noisy, np.ndarray):
+        return squared_error_and_trace_xp(
+            W,
+            b,
+            c,
+            X_noisy,
+            target,
+            trace_weight,
+            chunk_size,
+            row_weights,
+            activation,
+            gradient,
+        )
     act = get_activation(activation)
     dtype = X_noisy.dtype
     W = np.asarray(W, dtype=dtype)

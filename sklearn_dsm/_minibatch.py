@@ -117,8 +117,10 @@ class NoisyBatches:
         weights=None,
         activation="sigmoid",
         tail_bound=None,
+        to_device=None,
     ):
         self.X, self.noise, self.weights = X, noise, weights
+        self.to_device = to_device
         self._gaussian = GaussianNoise(noise)
         self.objective, self.sigma = objective, sigma
         self.n_corruptions = n_corruptions
@@ -154,12 +156,23 @@ class NoisyBatches:
         weights = None if self.weights is None else self.weights[rows]
         noisy = self.corrupt(batch)
         target = objective_target(self.objective, batch, noisy, self.sigma, weights)
+        noisy_weights = row_weights(weights, noisy, batch)
+        if self.to_device is not None:
+            # Array API dispatch: the batch is made on the host, from the
+            # stream a NumPy fit draws, and evaluated on the device, where
+            # theta, its gradient and Adam's moments stay.
+            noisy, target, noisy_weights = map(
+                self.to_device, (noisy, target, noisy_weights)
+            )
+            return flat_objective(
+                theta, noisy, target, row_weights=noisy_weights, **self.kwargs
+            )
         return flat_objective(
             theta,
             noisy,
             target,
             workspace=self._workspace,
-            row_weights=row_weights(weights, noisy, batch),
+            row_weights=noisy_weights,
             out=self._grad,
             **self.kwargs,
         )

@@ -13,22 +13,38 @@ The two faces of the one model:
 with ``f`` the hidden units' activation and ``F`` its antiderivative (the
 paper's sigmoid and softplus by default; :mod:`sklearn_dsm._activations`).
 Every function takes ``activation``, a name or an ``Activation``.
+
+``X`` of another array-API namespace (array API dispatch) is computed on in
+that namespace, on its device, with the same formulas written in the
+standard's operations (:mod:`sklearn_dsm._xp`); the parameters may be NumPy
+or that namespace's arrays.
 """
 
 import numpy as np
 
 from ._activations import get_activation
+from ._xp import like, namespace
 
 
 def _cast(X, *arrays):
-    return tuple(np.asarray(a, dtype=X.dtype) for a in arrays)
+    return tuple(like(a, X) for a in arrays)
 
 
 def _pre_activation(X, W, b):
     W, b = _cast(X, W, b)
+    if not isinstance(X, np.ndarray):
+        return X @ W.T + b
     A = X @ W.T
     A += b
     return A
+
+
+def _rowwise_dot(A, B):
+    """``sum_j A_ij B_ij`` for each row i."""
+    if isinstance(A, np.ndarray):
+        return np.einsum("ij,ij->i", A, B)
+    xp, _ = namespace(A)
+    return xp.sum(A * B, axis=1)
 
 
 def hidden(X, W, b, activation="sigmoid"):
@@ -37,13 +53,19 @@ def hidden(X, W, b, activation="sigmoid"):
     The sigmoid is ``expit``, which saturates instead of overflowing for
     large ``|X W^T|``.
     """
-    return get_activation(activation).value(_pre_activation(X, W, b))
+    act = get_activation(activation)
+    A = _pre_activation(X, W, b)
+    if isinstance(X, np.ndarray):
+        return act.value(A)
+    return act.xp_value(A, namespace(X)[0])
 
 
 def reconstruct(X, W, b, c, activation="sigmoid"):
     """Tied-weight reconstruction ``r(X) = f(X W^T + b) W + c``, shape (n, d)."""
     W, c = _cast(X, W, c)
     R = hidden(X, W, b, activation) @ W
+    if not isinstance(X, np.ndarray):
+        return R + c
     R += c
     return R
 
@@ -55,6 +77,12 @@ def energy(X, W, b, c, sigma, activation="sigmoid"):
     neither overflow nor an underflow flag for very negative ``a``).
     """
     W, b, c = _cast(X, W, b, c)
+    if not isinstance(X, np.ndarray):
+        xp, _ = namespace(X)
+        A = _pre_activation(X, W, b)
+        F_sum = xp.sum(get_activation(activation).xp_antiderivative(A, xp), axis=1)
+        quad = 0.5 * xp.sum(X * X, axis=1)
+        return (quad - X @ c - F_sum) / sigma**2
     A = _pre_activation(X, W, b)
     F_sum = get_activation(activation).antiderivative(A).sum(axis=1)
     quad = 0.5 * np.einsum("ij,ij->i", X, X)
@@ -64,6 +92,8 @@ def energy(X, W, b, c, sigma, activation="sigmoid"):
 def score(X, W, b, c, sigma, activation="sigmoid"):
     """Stein score ``Psi(x) = -dE/dx = (r(x) - x) / sigma^2``, shape (n, d)."""
     R = reconstruct(X, W, b, c, activation)
+    if not isinstance(X, np.ndarray):
+        return (R - X) / sigma**2
     R -= X
     R /= X.dtype.type(sigma**2)
     return R
@@ -79,9 +109,16 @@ def score_jacobian_trace(X, W, b, sigma, activation="sigmoid"):
     """
     (W,) = _cast(X, W)
     act = get_activation(activation)
-    S = act.slope_from_value(hidden(X, W, b, act))
-    row_norms = np.einsum("ij,ij->i", W, W)
-    return (S @ row_norms - X.shape[1]) / X.dtype.type(sigma**2)
+    S = _slope(act, hidden(X, W, b, act))
+    row_norms = _rowwise_dot(W, W)
+    return (S @ row_norms - X.shape[1]) / sigma**2
+
+
+def _slope(act, H):
+    """``f'(A)`` from ``H = f(A)`` (in place for NumPy)."""
+    if isinstance(H, np.ndarray):
+        return act.slope_from_value(H)
+    return act.xp_slope(H, namespace(H)[0])
 
 
 def hyvarinen_loss(X, W, b, c, sigma, jacobian=None, activation="sigmoid"):
@@ -100,19 +137,20 @@ def hyvarinen_loss(X, W, b, c, sigma, jacobian=None, activation="sigmoid"):
     W, c = _cast(X, W, c)
     act = get_activation(activation)
     S = hidden(X, W, b, act)  # shared by the score and the trace: one forward pass
-    Psi = S @ W
-    Psi += c
-    Psi -= X
-    Psi /= X.dtype.type(sigma**2)
-    S = act.slope_from_value(S)
+    Psi = (S @ W + c - X) / sigma**2
+    S = _slope(act, S)
     if jacobian is None:
-        row_norms = np.einsum("ij,ij->i", W, W)
+        row_norms = _rowwise_dot(W, W)
         trace_shift = X.shape[1]
     else:
-        A = np.asarray(jacobian, dtype=X.dtype)
+        (A,) = _cast(X, jacobian)
         Psi = Psi @ A.T
         WA = W @ A.T
-        row_norms = np.einsum("ij,ij->i", WA, WA)
-        trace_shift = np.einsum("ij,ij->", A, A)
-    trace = (S @ row_norms - trace_shift) / X.dtype.type(sigma**2)
-    return 0.5 * np.einsum("ij,ij->i", Psi, Psi) + trace
+        row_norms = _rowwise_dot(WA, WA)
+        trace_shift = (
+            np.einsum("ij,ij->", A, A)
+            if isinstance(A, np.ndarray)
+            else float(namespace(A)[0].sum(A * A))
+        )
+    trace = (S @ row_norms - trace_shift) / sigma**2
+    return 0.5 * _rowwise_dot(Psi, Psi) + trace

@@ -28,16 +28,19 @@ from ._chunking import chunk_n_rows, row_slabs
 from ._kernel import squared_error_and_trace
 from ._normalisable import tail_penalty
 from ._theta import pack, unpack
+from ._xp import namespace, to_namespace, to_numpy
 
 
 def _scaled(value_and_grad, factor, shift=0.0):
     """Scale a (value, grads) pair by ``factor``; the kernel's arrays are fresh,
     so the gradients are scaled in place rather than copied."""
     value, grads = value_and_grad
-    if grads is not None:
+    if grads is not None and isinstance(grads[0], np.ndarray):
         factor_t = grads[0].dtype.type(factor)
         for g in grads:
             g *= factor_t
+    elif grads is not None:  # another namespace (array API dispatch)
+        grads = tuple(factor * g for g in grads)
     return value * factor + shift, grads
 
 
@@ -255,7 +258,24 @@ def flat_objective(
     Adam's path: ``theta`` in the data's dtype (no cast), ``out`` a flat
     buffer like ``theta`` that receives the gradient and is returned;
     ``gradient=False`` returns ``(value, None)`` from the forward pass alone.
+
+    ``X_noisy`` of another array-API namespace: the objective runs there
+    (:func:`_device_flat_objective`).
     """
+    if not isinstance(X_noisy, np.ndarray):
+        return _device_flat_objective(
+            theta,
+            X_noisy,
+            target,
+            objective=objective,
+            sigma=sigma,
+            alpha=alpha,
+            shape=shape,
+            row_weights=row_weights,
+            activation=activation,
+            tail_bound=tail_bound,
+            gradient=gradient,
+        )
     function = OBJECTIVES[objective].optimised
     dtype = X_noisy.dtype
     if out is not None and out.dtype != dtype:
@@ -280,10 +300,7 @@ def flat_objective(
     if alpha:
         value += 0.5 * alpha * float(np.vdot(W, W))
     if tail_bound is not None:
-        # The criteria are O(d / sigma^2) in these units, and so is the pull
-        # on W: a hundred times that keeps the excess over the bound at a few
-        # percent of it.
-        strength = 100.0 * X_noisy.shape[1] / sigma**2
+        strength = _tail_strength(X_noisy.shape[1], sigma)
         tail_value, tail_grad = tail_penalty(W, tail_bound, strength)
         value += tail_value
     if not gradient:
@@ -294,6 +311,74 @@ def flat_objective(
     if tail_bound is not None:
         gW += tail_grad
     return value, (pack(gW, gb, gc) if out is None else out)
+
+
+def _tail_strength(n_features, sigma):
+    # The criteria are O(d / sigma^2) in these units, and so is the pull
+    # on W: a hundred times that keeps the excess over the bound at a few
+    # percent of it.
+    return 100.0 * n_features / sigma**2
+
+
+def _device_flat_objective(
+    theta,
+    X_noisy,
+    target,
+    *,
+    objective,
+    sigma,
+    alpha,
+    shape,
+    row_weights,
+    activation,
+    tail_bound,
+    gradient,
+):
+    """:func:`flat_objective` with the data in another array-API namespace.
+
+    The objective runs in ``X_noisy``'s namespace, on its device and in its
+    dtype. ``theta`` is either NumPy (L-BFGS's float64 vector: it is moved
+    to the device, and the flat gradient comes back as float64 NumPy, one
+    transfer each way per evaluation) or already on the device in the
+    data's dtype (Adam's, whose gradient stays there). The spectral penalty
+    of ``tail_bound`` needs W's largest singular vectors, which are computed
+    on the host (W is H x d; the data never leave the device).
+    """
+    xp, device = namespace(X_noisy)
+    dtype = X_noisy.dtype
+    on_host = isinstance(theta, np.ndarray)
+    flat = xp.astype(to_namespace(theta, xp, device), dtype) if on_host else theta
+    H, d = shape
+    n_w = H * d
+    W = xp.reshape(flat[:n_w], (H, d))
+    b, c = flat[n_w : n_w + H], flat[n_w + H :]
+    value, grads = OBJECTIVES[objective].optimised(
+        W,
+        b,
+        c,
+        X_noisy,
+        target,
+        sigma,
+        row_weights=row_weights,
+        activation=activation,
+        gradient=gradient,
+    )
+    if alpha:
+        value += 0.5 * alpha * float(xp.sum(W * W))
+    if tail_bound is not None:
+        tail_value, tail_grad = tail_penalty(
+            to_numpy(W).astype(np.float64), tail_bound, _tail_strength(d, sigma)
+        )
+        value += tail_value
+    if not gradient:
+        return value, None
+    gW, gb, gc = grads
+    if alpha:
+        gW = gW + alpha * W
+    if tail_bound is not None:
+        gW = gW + xp.astype(to_namespace(tail_grad, xp, device), dtype)
+    grad = xp.concat([xp.reshape(gW, (-1,)), gb, gc])
+    return value, (to_numpy(grad).astype(np.float64) if on_host else grad)
 
 
 def parzen_posterior_mean(X_query, X_train, sigma, *, chunk_size=None, weights=None):

@@ -4,6 +4,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import OutlierMixin
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
@@ -11,6 +12,7 @@ from . import _model
 from ._base import _BaseDSM
 from ._docstrings import FIT_PARAMETERS, own_examples, shared_parameters
 from ._scaling import weighted_percentile
+from ._xp import namespace
 
 
 @own_examples("detector")
@@ -203,7 +205,12 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         True
         """
         check_is_fitted(self)
+        check_same_namespace(
+            X, self, attribute="components_", method="decision_function"
+        )
         scores = self.score_samples(X)
+        if not isinstance(scores, np.ndarray):
+            return scores - self.offset_
         return scores - scores.dtype.type(self.offset_)
 
     def predict(self, X):
@@ -228,7 +235,13 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         >>> float((detector.predict(X) == -1).mean())
         0.1
         """
-        return np.where(self.decision_function(X) >= 0, 1, -1)
+        check_is_fitted(self)
+        check_same_namespace(X, self, attribute="components_", method="predict")
+        decision = self.decision_function(X)
+        if not isinstance(decision, np.ndarray):
+            xp, _ = namespace(decision)
+            return 2 * xp.astype(decision >= 0, xp.int64) - 1
+        return np.where(decision >= 0, 1, -1)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")

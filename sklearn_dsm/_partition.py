@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._chunking import mean_and_spread
 from ._sampling import anneal, base_gaussian
+from ._xp import to_numpy
 
 
 def log_mean_exp_and_stderr(log_w):
@@ -183,9 +184,13 @@ def estimate_log_partition(
     for name, value, low in budget:
         if not isinstance(value, Integral) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
+    # AIS runs on the host, in NumPy: a model fitted under array API
+    # dispatch is read through a NumPy copy of its parameters.
+    estimator = estimator._host()
     base = None
     if X is not None:
-        mean, spread = mean_and_spread(estimator._validate(X))
+        Z = estimator._validate(to_numpy(X), "estimate_log_partition")
+        mean, spread = mean_and_spread(Z)
         base = (mean, max(spread, estimator.sigma_))
     return log_partition_ais(
         estimator.components_,

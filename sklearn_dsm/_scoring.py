@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from . import _model
+from ._xp import to_numpy
 
 
 def hyvarinen_scorer(estimator, X, y=None):
@@ -86,7 +87,10 @@ def denoising_scorer(estimator, X, y=None):
     True
     """
     estimator, X = _last_step(estimator, X, "denoising_scorer")
-    Z = estimator._validate(X)  # in the model's coordinates
+    # On the host, in NumPy, with the NumPy fit's fixed noise whatever the
+    # namespace of X (array API dispatch): the score is a float.
+    estimator = estimator._host()
+    Z = estimator._validate(to_numpy(X), "denoising_scorer")
     # Fixed seed: common noise for every model scored on these rows.
     noise = np.random.RandomState(0).standard_normal(Z.shape).astype(Z.dtype)
     noisy = Z + Z.dtype.type(estimator.sigma_) * noise

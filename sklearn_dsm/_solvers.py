@@ -32,6 +32,7 @@ from ._minibatch import BatchSource, NoisyBatches, noise_stream
 from ._objectives import OBJECTIVES, corrupt, flat_objective, row_weights
 from ._theta import initial_theta, pack, unpack
 from ._warnings import warn
+from ._xp import to_namespace, to_numpy
 
 
 @dataclass
@@ -57,6 +58,13 @@ class FitCall:
     progress : FitProgress or None
         The report to scikit-learn's callbacks (``fit``'s; None for
         ``partial_fit``, which reports nothing).
+    xp, device : namespace and device
+        Where the objective runs: NumPy (``device`` None), or the namespace
+        and device of the input under array API dispatch. ``X`` and
+        ``weights`` are NumPy either way: the noise, the initial weights and
+        the Parzen targets are made on the host from the same random
+        streams as a NumPy fit's, and moved to the device with the rows
+        they belong to (:mod:`sklearn_dsm._xp`).
     """
 
     X: np.ndarray
@@ -66,6 +74,12 @@ class FitCall:
     solver: str
     inputs: dict = field(default_factory=dict)
     progress: object = None
+    xp: object = np
+    device: object = None
+
+    def to_device(self, array):
+        """A NumPy ``array`` moved to where the objective runs."""
+        return to_namespace(array, self.xp, self.device)
 
 
 @dataclass
@@ -192,11 +206,17 @@ def lbfgs_round(est, call, alpha, theta=None):
     objective = OBJECTIVES[est.objective]
     units = objective.units(sigma)
     tol, window = est._tol("lbfgs"), est._lbfgs_window()
+    target = objective.target(X, X_noisy, sigma, call.weights)
+    weights = row_weights(call.weights, X_noisy, X)
+    if call.xp is not np:
+        # The noisy rows go to the device once; each evaluation then moves
+        # only theta there and its gradient back (_device_flat_objective).
+        X_noisy, target, weights = map(call.to_device, (X_noisy, target, weights))
     fun = partial(
         flat_objective,
         X_noisy=X_noisy,
-        target=objective.target(X, X_noisy, sigma, call.weights),
-        row_weights=row_weights(call.weights, X_noisy, X),
+        target=target,
+        row_weights=weights,
         objective=est.objective,
         activation=est.activation,
         tail_bound=est._tail_bound(),
@@ -204,7 +224,9 @@ def lbfgs_round(est, call, alpha, theta=None):
         alpha=alpha,
         shape=(est.n_components, X.shape[1]),
         # One set of scratch buffers for all of L-BFGS's evaluations.
-        workspace=Workspace.for_data(X_noisy, est.n_components),
+        workspace=(
+            Workspace.for_data(X_noisy, est.n_components) if call.xp is np else None
+        ),
     )
     subtask = steps(est, call, "lbfgs", "iteration", alpha)
     result = _closing(
@@ -258,7 +280,8 @@ def adam_round(est, call, alpha, theta=None):
     """Epochs of minibatch Adam with fresh noise, from ``theta`` (None: a
     fresh start)."""
     X, weights = call.X, call.weights
-    theta0 = start_theta(est, call, theta).astype(X.dtype)
+    theta0 = call.to_device(start_theta(est, call, theta).astype(X.dtype))
+    to_device = None if call.xp is np else call.to_device
     train, watched, seed = watched_rows(
         X, call.rng, est.early_stopping, est.validation_fraction
     )
@@ -266,12 +289,18 @@ def adam_round(est, call, alpha, theta=None):
     settings = _minibatch_settings(est, call.sigma, alpha, X.shape[1])
     batches = BatchSource(X.shape[0], est._batch_size(), est.shuffle, stream, train)
     fun = NoisyBatches(
-        X, stream, batch_size=batches.batch_size, weights=weights, **settings
+        X,
+        stream,
+        batch_size=batches.batch_size,
+        weights=weights,
+        to_device=to_device,
+        **settings,
     )
     monitor = FixedNoiseObjective(
         X[watched],
         np.random.RandomState(seed),
         None if weights is None else weights[watched],
+        to_device=to_device,
         **settings,
     )
     tol = est._tol("adam")
@@ -292,7 +321,7 @@ def adam_round(est, call, alpha, theta=None):
             keep_best=est.early_stopping,
             loss_units=OBJECTIVES[est.objective].units(call.sigma),
             on_epoch=printer(est, "epoch") if est.verbose else None,
-            on_iterate=subtask and subtask.step,
+            on_iterate=subtask and (lambda theta: subtask.step(to_numpy(theta))),
             weights=weights,
         ),
     )
@@ -308,7 +337,7 @@ def adam_round(est, call, alpha, theta=None):
         )
     curve = result.loss_curve
     return Round(
-        result.theta,
+        to_numpy(result.theta),
         result.n_iter,
         curve[-1],
         curve,
@@ -350,23 +379,26 @@ def partial_fit_epoch(est, call, alpha, theta=None, optimizer=None, stream=None)
         # The epoch advances a copy: a call that fails leaves the stream as
         # the previous call left it.
         stream = copy.deepcopy(stream)
-    theta = theta.astype(X.dtype)  # a copy, in the data's dtype
+    # A copy, in the data's dtype, where the objective runs.
+    theta = call.to_device(theta.astype(X.dtype))
     # learning_rate_init applies from this call on; the moments carry over.
     learning_rate = est._learning_rate(X.shape[1])
-    if first or optimizer is None or optimizer.m.size != theta.size:
-        optimizer = AdamState(theta.size, learning_rate, dtype=X.dtype)
+    if first or optimizer is None or optimizer.m.shape != theta.shape:
+        optimizer = AdamState(theta.shape[0], learning_rate, dtype=X.dtype)
     else:
-        optimizer = copy.deepcopy(optimizer).astype(X.dtype)
+        optimizer = copy.deepcopy(optimizer)
         optimizer.learning_rate = learning_rate
+    optimizer.like(theta)
     batches = BatchSource(X.shape[0], est._batch_size(), est.shuffle, stream)
     fun = NoisyBatches(
         X,
         stream,
         batch_size=batches.batch_size,
         weights=call.weights,
+        to_device=None if call.xp is np else call.to_device,
         **_minibatch_settings(est, call.sigma, alpha, X.shape[1]),
     )
     loss = OBJECTIVES[est.objective].units(call.sigma) * adam_epoch(
         fun, theta, optimizer, batches, call.weights
     )
-    return theta, loss, optimizer, stream
+    return to_numpy(theta), loss, optimizer, stream

@@ -2,8 +2,15 @@
 and every one but the sample-weight equivalence on the defaults, for each
 activation."""
 
+from unittest import SkipTest
+
 import pytest
-from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
+from sklearn.utils._testing import _array_api_for_tests
+from sklearn.utils.estimator_checks import (
+    _get_check_estimator_ids,
+    check_estimator,
+    estimator_checks_generator,
+)
 
 from sklearn_dsm import (
     DenoisingAutoencoder,
@@ -27,15 +34,75 @@ _DETERMINISTIC = dict(
 )
 
 
-@parametrize_with_checks(
-    [
-        DenoisingAutoencoder(**_DETERMINISTIC),
-        ScoreMatchingEBM(**_DETERMINISTIC, n_ais_chains=16, n_ais_steps=50),
-        ScoreMatchingOutlierDetector(**_DETERMINISTIC),
-    ]
-)
+ARRAY_API_CHECKS = {"check_array_api_input", "check_array_api_mixed_inputs"}
+
+
+def _places(check):
+    """The (namespace, device, dtype) that an array API check runs on."""
+    keywords = getattr(check, "keywords", {})
+    if "array_namespace" in keywords:
+        yield (
+            keywords["array_namespace"],
+            keywords.get("device_name"),
+            keywords.get("dtype_name"),
+        )
+    for key in ("X_ns_and_device", "other_ns_and_device"):
+        if key in keywords:
+            yield keywords[key].xp, keywords[key].device, None
+
+
+def runs_here(check):
+    """False for an array API check of a library or device this machine
+    lacks (CuPy, CUDA, MPS, ...), which scikit-learn would only skip."""
+    for place in _places(check):
+        try:
+            _array_api_for_tests(*place)
+        except SkipTest:
+            return False
+    return True
+
+
+_CHECKED = [
+    DenoisingAutoencoder(**_DETERMINISTIC),
+    ScoreMatchingEBM(**_DETERMINISTIC, n_ais_chains=16, n_ais_steps=50),
+    ScoreMatchingOutlierDetector(**_DETERMINISTIC),
+]
+# parametrize_with_checks's list, less the array API checks that cannot run
+# here; those that can (NumPy, array_api_strict and PyTorch on the CPU with
+# the array-api extra) run in full.
+_CHECKS = [
+    pair
+    for estimator in _CHECKED
+    for pair in estimator_checks_generator(estimator, legacy=True, mark="xfail")
+    if runs_here(pair[1])
+]
+
+
+@pytest.mark.parametrize("estimator, check", _CHECKS, ids=_get_check_estimator_ids)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def test_the_array_api_checks_run_on_the_namespaces_installed():
+    """Each estimator's array API checks run on array_api_strict and on
+    PyTorch's CPU, in float32 and float64: the filter above drops only
+    devices this machine lacks."""
+    pytest.importorskip("torch")
+    pytest.importorskip("array_api_strict")
+    for estimator in _CHECKED:
+        places = {
+            place
+            for est, check in _CHECKS
+            if est is estimator
+            and getattr(check, "func", None).__name__ == "check_array_api_input"
+            for place in _places(check)
+        }
+        assert {
+            ("array_api_strict", "CPU_DEVICE", "float64"),
+            ("array_api_strict", "device1", "float32"),
+            ("torch", "cpu", "float64"),
+            ("torch", "cpu", "float32"),
+        } <= places
 
 
 # The one check the defaults cannot pass, and why (also in the user guide's
@@ -88,8 +155,8 @@ def test_defaults_fail_exactly_the_checks_named_and_pass_the_rest(estimator):
         status.setdefault(result["status"], set()).add(result["check_name"])
     assert status.get("failed", set()) == set()
     assert status["xfail"] == set(EXPECTED_FAILED_ON_DEFAULTS)
-    # scikit-learn skips its array API check unless SCIPY_ARRAY_API=1 is set
-    # (parametrize_with_checks above does not generate it at all); the
-    # estimators do not take array API inputs yet: not a failed check.
-    assert status.get("skipped", set()) <= {"check_array_api_input"}
+    # scikit-learn skips the array API checks of the libraries and devices
+    # this machine lacks (CuPy, CUDA, ...); those it has pass.
+    assert status.get("skipped", set()) <= ARRAY_API_CHECKS
+    assert ARRAY_API_CHECKS <= status["passed"]
     assert len(status["passed"]) > 40

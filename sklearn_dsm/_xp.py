@@ -1,0 +1,108 @@
+"""Where arrays live: scikit-learn's array API dispatch, in a few helpers.
+
+Under ``sklearn.set_config(array_api_dispatch=True)`` the estimators accept
+arrays of any array-API namespace (PyTorch on CPU or CUDA, CuPy,
+``array_api_strict``) and answer in the namespace and on the device of their
+input. The fast NumPy path stays exactly what it was: every helper here
+reports NumPy input as NumPy (``is_numpy``), and the math modules branch to
+their namespace-generic twins only for other namespaces (``doc/array_api.rst``).
+"""
+
+import numpy as np
+from sklearn.externals.array_api_compat import array_namespace
+from sklearn.externals.array_api_compat import device as array_device
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    _max_precision_float_dtype,
+    get_namespace_and_device,
+    move_to,
+)
+
+
+def namespace(*arrays):
+    """``(xp, device)`` of ``arrays``: NumPy (and device None) unless array API
+    dispatch is on and they are another library's arrays."""
+    xp, _, device = get_namespace_and_device(*arrays)
+    if _is_numpy_namespace(xp):
+        return np, None
+    return xp, device
+
+
+def is_numpy(*arrays):
+    """True if ``arrays`` are computed on with NumPy (dispatch off, or NumPy
+    arrays under it)."""
+    return namespace(*arrays)[0] is np
+
+
+def float_dtypes(X):
+    """The float dtypes that ``validate_data`` may give ``X``: float64 and
+    float32, in ``X``'s namespace (only float32 where its device has no
+    float64, e.g. Apple's MPS)."""
+    xp, device = namespace(X)
+    if xp is np:
+        return (np.float64, np.float32)
+    if _max_precision_float_dtype(xp, device) == xp.float32:
+        return (xp.float32,)
+    return (xp.float64, xp.float32)
+
+
+def to_numpy(array):
+    """``array`` as a NumPy array (a copy off the device; NumPy is returned as
+    is)."""
+    if isinstance(array, np.ndarray) or not is_array(array):
+        return array
+    return move_to(array, xp=np, device="cpu")
+
+
+def to_namespace(array, xp, device):
+    """``array`` moved to ``xp`` on ``device`` (as is if it is there, or if
+    ``xp`` is NumPy)."""
+    if xp is np or array is None:
+        return array
+    if isinstance(array, np.ndarray):
+        array = np.ascontiguousarray(array)
+    return move_to(array, xp=xp, device=device)
+
+
+def is_array(value):
+    """Whether ``value`` is an array of some namespace (not a scalar, list or
+    estimator): the fitted attributes that follow the data to its device."""
+    return isinstance(value, np.ndarray) or (
+        hasattr(value, "__dlpack__") and hasattr(value, "shape")
+    )
+
+
+def like(array, X):
+    """``array`` (NumPy or ``X``'s namespace) in ``X``'s namespace, device and
+    dtype: how the closed forms cast the parameters to the data."""
+    if isinstance(X, np.ndarray):
+        return np.asarray(array, dtype=X.dtype)
+    xp, device = namespace(X)
+    if isinstance(array, np.ndarray):
+        array = to_namespace(array, xp, device)
+    return xp.astype(array, X.dtype)
+
+
+def copy_array(array):
+    """A copy of ``array``, in its namespace."""
+    if isinstance(array, np.ndarray):
+        return array.copy()
+    xp, _ = namespace(array)
+    return xp.asarray(array, copy=True)
+
+
+def all_finite(array):
+    """Whether every entry of ``array`` is finite, in its namespace."""
+    if isinstance(array, np.ndarray):
+        return bool(np.all(np.isfinite(array)))
+    xp, _ = namespace(array)
+    return bool(xp.all(xp.isfinite(array)))
+
+
+def home(array):
+    """``(xp, device)`` where ``array`` lives, whatever the dispatch setting:
+    where a fitted model keeps what it computes on the host (log Z, draws)."""
+    if isinstance(array, np.ndarray):
+        return np, None
+    xp = array_namespace(array)
+    return xp, array_device(array)

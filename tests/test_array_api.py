@@ -1,0 +1,321 @@
+"""Array API dispatch: fits and every method on array_api_strict and PyTorch
+(CPU), against the NumPy results.
+
+The oracle is the NumPy path itself. A device fit draws its noise, its
+initial weights and its batches on the host from the same streams, so it
+differs from the NumPy fit only by rounding: one evaluation agrees to a few
+units of the dtype's epsilon, and a short fit to what a few iterations make
+of that. A long non-convex path carries rounding to another stopping point
+(scikit-learn's own value check fails there for that reason), so the long
+fits are compared by their objective, not their bits. The methods are
+compared on one model: the NumPy fit moved to the namespace.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.externals.array_api_compat import array_namespace
+from sklearn.utils._array_api import move_estimator_to
+
+from sklearn_dsm import (
+    DenoisingAutoencoder,
+    ScoreMatchingEBM,
+    ScoreMatchingOutlierDetector,
+    denoising_scorer,
+    estimate_log_partition,
+)
+from sklearn_dsm._objectives import corrupt, flat_objective, objective_target
+from sklearn_dsm._theta import n_params
+
+# The short fits stop at max_iter on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+torch = pytest.importorskip("torch")
+xps = pytest.importorskip("array_api_strict")
+
+# (name, namespace module, device): array_api_strict's "device1" is a second
+# device that refuses NumPy conversion, as a GPU does.
+PLACES = [
+    ("strict", xps, xps.Device("CPU_DEVICE")),
+    ("strict-device1", xps, xps.Device("device1")),
+    ("torch-cpu", torch, "cpu"),
+]
+DTYPES = [np.float64, np.float32]
+# Relative agreement of one evaluation: sums of a few hundred terms, each
+# rounded; 1e3 epsilons leaves room for any summation order.
+EVAL_RTOL = {np.float64: 1e3 * np.finfo(np.float64).eps, np.float32: 3e-4}
+
+
+def _to(module, device, array):
+    # A copy: the shared test data are read-only, which PyTorch warns about.
+    return module.asarray(np.array(array, order="C"), device=device)
+
+
+def _back(array):
+    if isinstance(array, np.ndarray):
+        return array
+    if isinstance(array, torch.Tensor):
+        return array.cpu().numpy()
+    return np.asarray(xps.asarray(array, device=xps.Device("CPU_DEVICE")))
+
+
+def _where(array):
+    """(namespace name, device) of an array."""
+    if isinstance(array, torch.Tensor):
+        return "torch", array.device.type
+    if isinstance(array, np.ndarray):
+        return "numpy", None
+    return "array_api_strict", array.device
+
+
+def _place(module, device):
+    return ("torch", device) if module is torch else ("array_api_strict", device)
+
+
+@pytest.fixture(params=PLACES, ids=[p[0] for p in PLACES])
+def place(request):
+    return request.param[1:]
+
+
+@pytest.fixture(params=DTYPES, ids=["float64", "float32"])
+def dtype(request):
+    return request.param
+
+
+@pytest.fixture
+def rows(make_moons_std):
+    return make_moons_std(200, 0.1)
+
+
+@pytest.mark.parametrize(
+    "objective, activation",
+    [
+        ("dae", "sigmoid"),
+        ("dsm", "relu"),
+        ("esm", "sigmoid"),
+        ("ism", "sigmoid"),
+    ],
+)
+def test_one_evaluation_matches_numpy(place, dtype, rows, objective, activation):
+    """Value and gradient of every criterion, with sample weights, the L2
+    penalty and (ReLU) the spectral penalty, to rounding."""
+    module, device = place
+    rng = np.random.RandomState(0)
+    X = rows.astype(dtype)
+    K = 0 if objective == "ism" else 3
+    noisy = corrupt(X, 0.4, K, 1)
+    target = objective_target(objective, X, noisy, 0.4)
+    weights = np.tile(rng.uniform(0.5, 2.0, size=len(X)), max(K, 1))
+    theta = 0.5 * rng.normal(size=n_params(6, 2))
+    kw = dict(
+        objective=objective,
+        sigma=0.4,
+        alpha=0.1,
+        shape=(6, 2),
+        activation=activation,
+        row_weights=weights,
+        tail_bound=0.9 if activation == "relu" else None,
+    )
+    value, grad = flat_objective(theta, noisy, target, **kw)
+    with sklearn.config_context(array_api_dispatch=True):
+        on = [
+            _to(module, device, a) if a is not None else None for a in (noisy, target)
+        ]
+        value_xp, grad_xp = flat_objective(theta, *on, **kw)
+        value_only, none = flat_objective(theta, *on, gradient=False, **kw)
+    rtol = EVAL_RTOL[dtype]
+    assert isinstance(grad_xp, np.ndarray) and grad_xp.dtype == np.float64
+    assert none is None
+    np.testing.assert_allclose(value_xp, value, rtol=rtol)
+    np.testing.assert_allclose(value_only, value, rtol=rtol)
+    np.testing.assert_allclose(grad_xp, grad, atol=rtol * np.abs(grad).max())
+
+
+@pytest.mark.parametrize(
+    "Estimator, params",
+    [
+        (DenoisingAutoencoder, dict(max_iter=5)),
+        (DenoisingAutoencoder, dict(solver="adam", max_iter=3)),
+        (DenoisingAutoencoder, dict(max_iter=5, whiten=True, objective="esm")),
+        (ScoreMatchingEBM, dict(max_iter=5, n_ais_steps=50, n_ais_chains=16)),
+        (ScoreMatchingOutlierDetector, dict(solver="adam", max_iter=2)),
+    ],
+)
+def test_short_fit_matches_numpy_and_stays_on_the_device(
+    place, dtype, rows, Estimator, params
+):
+    module, device = place
+    X = rows.astype(dtype)
+    est = Estimator(n_components=6, sigma=0.4, random_state=0, **params)
+    ref = sklearn.base.clone(est).fit(X)
+    with sklearn.config_context(array_api_dispatch=True):
+        est.fit(_to(module, device, X))
+    for name in ("components_", "intercept_hidden_", "intercept_visible_"):
+        value = getattr(est, name)
+        assert _where(value) == _place(module, device), name
+        assert _back(value).dtype == dtype, name
+        # A few iterations grow rounding by little; float32 L-BFGS line
+        # searches may round a step differently, so compare to 1e-3.
+        rtol = 1e-9 if dtype == np.float64 else 1e-3
+        expected = getattr(ref, name)
+        np.testing.assert_allclose(
+            _back(value), expected, atol=rtol * np.abs(expected).max()
+        )
+    assert est.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(est.loss_, ref.loss_, rtol=1e-3)
+
+
+def test_a_converged_fit_reaches_the_numpy_fit_objective(place, rows):
+    """A default fit runs its full L-BFGS path on the device: rounding may
+    take it to another stopping point, but not to a worse objective."""
+    module, device = place
+    ref = DenoisingAutoencoder(n_components=6, random_state=0).fit(rows)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = DenoisingAutoencoder(n_components=6, random_state=0)
+        est.fit(_to(module, device, rows))
+    assert est.loss_ == pytest.approx(ref.loss_, rel=1e-3)
+
+
+def _moved(est, module, device):
+    xp = array_namespace(_to(module, device, np.ones(1)))
+    return move_estimator_to(est, xp, device)
+
+
+METHODS = [
+    "transform",
+    "denoise",
+    "energy",
+    "score_function",
+    "score_samples",
+]
+
+
+@pytest.mark.parametrize("whiten", [False, True])
+@pytest.mark.parametrize(
+    "Estimator", [DenoisingAutoencoder, ScoreMatchingEBM, ScoreMatchingOutlierDetector]
+)
+def test_every_method_answers_in_the_namespace(place, dtype, rows, Estimator, whiten):
+    """One fitted model, moved to the namespace: every method's output is
+    there, in the data's dtype, and equals the NumPy model's to rounding."""
+    module, device = place
+    X = rows.astype(dtype)
+    kw = dict(n_components=6, sigma=0.4, random_state=0, max_iter=30, whiten=whiten)
+    if Estimator is ScoreMatchingEBM:
+        kw.update(n_ais_steps=50, n_ais_chains=16)
+    ref = Estimator(**kw).fit(X)
+    est = _moved(ref, module, device)
+    X_xp = _to(module, device, X[:20])
+    rtol = EVAL_RTOL[dtype]
+    methods = [m for m in METHODS if hasattr(est, m)]
+    if Estimator is ScoreMatchingOutlierDetector:
+        methods += ["decision_function", "predict"]
+    with sklearn.config_context(array_api_dispatch=True):
+        for name in methods:
+            out = getattr(est, name)(X_xp)
+            assert _where(out) == _place(module, device), name
+            expected = getattr(ref, name)(X[:20])
+            assert _back(out).dtype == expected.dtype, name
+            scale = max(np.abs(expected).max(), 1.0)
+            np.testing.assert_allclose(
+                _back(out), expected, atol=10 * rtol * scale, err_msg=name
+            )
+        if hasattr(est, "inverse_transform"):
+            H = est.transform(X_xp)
+            back = est.inverse_transform(H)
+            assert _where(back) == _place(module, device)
+            np.testing.assert_allclose(
+                _back(back),
+                ref.inverse_transform(ref.transform(X[:20])),
+                atol=10 * rtol * max(np.abs(X).max(), 1.0),
+            )
+        for name in ("score", "hyvarinen_loss"):
+            if hasattr(est, name):
+                value = getattr(est, name)(X_xp)
+                assert isinstance(value, float)
+                assert value == pytest.approx(getattr(ref, name)(X[:20]), rel=1e-3)
+        if hasattr(est, "sample"):
+            draws = est.sample(5, random_state=0)
+            assert _where(draws) == _place(module, device)
+            np.testing.assert_array_equal(_back(draws), ref.sample(5, random_state=0))
+        assert denoising_scorer(est, X_xp) == pytest.approx(
+            denoising_scorer(ref, X[:20]), rel=1e-4
+        )
+        log_z, _ = estimate_log_partition(est, X_xp, random_state=0)
+        assert log_z == estimate_log_partition(ref, X[:20], random_state=0)[0]
+
+
+def test_input_from_another_namespace_is_refused(rows):
+    with sklearn.config_context(array_api_dispatch=True):
+        dae = DenoisingAutoencoder(n_components=4, max_iter=5, random_state=0)
+        dae.fit(_to(torch, "cpu", rows))
+        with pytest.raises(ValueError, match="same namespace"):
+            dae.transform(rows)
+        with pytest.raises(ValueError, match="same namespace"):
+            dae.denoise(_to(xps, None, rows))
+
+
+def test_partial_fit_stream_on_the_device_matches_numpy(rows):
+    """Three partial_fit calls on torch tensors: the Adam moments stay on
+    the device, and the stream is the NumPy one's to rounding."""
+    X = rows.astype(np.float32)
+    ref = ScoreMatchingEBM(n_components=6, sigma=0.4, random_state=0, n_ais_steps=50)
+    est = sklearn.base.clone(ref)
+    with sklearn.config_context(array_api_dispatch=True):
+        for start in (0, 60, 120):
+            ref.partial_fit(X[start : start + 60])
+            est.partial_fit(_to(torch, "cpu", X[start : start + 60]))
+        assert isinstance(est._optimizer.m, torch.Tensor)
+        assert isinstance(est.components_, torch.Tensor)
+        np.testing.assert_allclose(_back(est.components_), ref.components_, atol=1e-5)
+        est.update_log_partition()
+        ref.update_log_partition()
+        # The AIS draws are seeded by theta's bytes, which rounding changes:
+        # the two log Z are independent estimates, equal within their
+        # standard errors.
+        error = np.hypot(est.log_partition_std_, ref.log_partition_std_)
+        assert abs(est.log_partition_ - ref.log_partition_) < 5 * error
+        out = est.score_samples(_to(torch, "cpu", X[:5]))
+        assert isinstance(out, torch.Tensor)
+        np.testing.assert_allclose(
+            _back(out), ref.score_samples(X[:5]), atol=5 * error + 1e-3
+        )
+
+
+def test_warm_start_continues_on_the_device(rows):
+    """A second fit with warm_start continues the device model from where it
+    stopped, as the NumPy model does (five L-BFGS iterations each)."""
+    params = dict(n_components=4, max_iter=5, random_state=0, warm_start=True)
+    ref = DenoisingAutoencoder(**params).fit(rows).fit(rows)
+    X = _to(torch, "cpu", rows)
+    with sklearn.config_context(array_api_dispatch=True):
+        dae = DenoisingAutoencoder(**params).fit(X).fit(X)
+    assert isinstance(dae.components_, torch.Tensor)
+    assert len(dae.loss_curve_) == len(ref.loss_curve_) == 2 * ref.n_iter_
+    np.testing.assert_allclose(_back(dae.components_), ref.components_, atol=1e-9)
+
+
+def test_a_device_model_moves_to_numpy_for_pickling(rows):
+    """scikit-learn's move_estimator_to takes a model fitted on a device to
+    NumPy; the pickled copy answers as the device model did."""
+    with sklearn.config_context(array_api_dispatch=True):
+        dae = DenoisingAutoencoder(n_components=4, max_iter=20, random_state=0)
+        dae.fit(_to(torch, "cpu", rows))
+        on_device = _back(dae.transform(_to(torch, "cpu", rows[:5])))
+    host = move_estimator_to(dae, np, None)
+    assert isinstance(host.components_, np.ndarray)
+    restored = pickle.loads(pickle.dumps(host))
+    np.testing.assert_allclose(restored.transform(rows[:5]), on_device, rtol=1e-12)
+
+
+def test_numpy_under_dispatch_is_the_numpy_path(rows):
+    """With dispatch on, NumPy input takes the NumPy path, bit for bit."""
+    est = DenoisingAutoencoder(n_components=4, max_iter=20, random_state=0)
+    ref = sklearn.base.clone(est).fit(rows)
+    with sklearn.config_context(array_api_dispatch=True):
+        est.fit(rows)
+        out = est.denoise(rows[:5])
+    assert isinstance(est.components_, np.ndarray)
+    np.testing.assert_array_equal(est.components_, ref.components_)
+    np.testing.assert_array_equal(out, ref.denoise(rows[:5]))
