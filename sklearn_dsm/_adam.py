@@ -29,7 +29,7 @@ from ._objectives import (
     objective_target,
     row_weights,
 )
-from ._xp import all_finite, copy_array, like, namespace, to_numpy
+from ._xp import all_finite, copy_array, home, like, to_numpy
 
 
 class AdamState:
@@ -132,7 +132,7 @@ class AdamState:
     def _step_xp(self, theta, grad):
         """:meth:`step` in another array-API namespace (the same arithmetic,
         written without ``out=``; ``theta`` is updated through ``[...]``)."""
-        xp, _ = namespace(theta)
+        xp, _ = home(theta)
         self.t += 1
         self.m = self.beta_1 * self.m + (1 - self.beta_1) * grad
         self.v = self.beta_2 * self.v + (1 - self.beta_2) * (grad * grad)

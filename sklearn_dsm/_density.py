@@ -28,7 +28,7 @@ from ._tail import (
 )
 from ._theta import pack
 from ._warnings import warn
-from ._xp import is_array, namespace, to_numpy
+from ._xp import home, is_array, to_numpy
 
 # The data's own law scores 1 to 3% (see _diagnostics); 5% is beyond that and
 # the sampling error of the AIS end points.
@@ -338,5 +338,5 @@ class _NormalisedDensityMixin:
         """
         log_density = self.score_samples(X)
         if not isinstance(log_density, np.ndarray):
-            return float(namespace(log_density)[0].mean(log_density))
+            return float(home(log_density)[0].mean(log_density))
         return float(np.mean(log_density))

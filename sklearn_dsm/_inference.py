@@ -17,7 +17,7 @@ from . import _model
 from ._activations import get_activation
 from ._normalisable import check_normalisable
 from ._sampling import sample_model
-from ._xp import float_dtypes, home, is_array, like, namespace, to_namespace, to_numpy
+from ._xp import float_dtypes, home, is_array, like, to_namespace, to_numpy
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -52,7 +52,7 @@ class _FittedModelMixin:
         if not hasattr(self, "whitening_"):
             return Z
         if not isinstance(Z, np.ndarray):
-            xp, _ = namespace(Z)
+            xp, _ = home(Z)
             # In the widest float the device has (float64 but on MPS).
             wide = xp.float64 if float_dtypes(Z)[0] == xp.float64 else xp.float32
             A = xp.astype(like(self.whitening_, Z), wide)
@@ -244,7 +244,7 @@ class _FittedModelMixin:
             activation=self.activation,
         )
         if not isinstance(loss, np.ndarray):
-            return float(namespace(loss)[0].mean(loss))
+            return float(home(loss)[0].mean(loss))
         return float(np.mean(loss))
 
     # TODO(0.3): remove the alias.

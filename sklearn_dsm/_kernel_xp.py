@@ -12,7 +12,7 @@ the sigmoid, and stays the one NumPy arrays use (:mod:`sklearn_dsm._xp`).
 
 from ._activations import get_activation
 from ._chunking import chunk_n_rows
-from ._xp import namespace, to_namespace
+from ._xp import home, to_namespace
 
 
 def _target_rows(target, start, stop, xp, device):
@@ -24,6 +24,10 @@ def _target_rows(target, start, stop, xp, device):
         return target[offset : offset + stop - start, :]
     rows = xp.arange(start, stop, device=device) % n_target
     return xp.take(target, rows, axis=0)
+
+
+def _add(total, term):
+    return term if total is None else total + term
 
 
 def squared_error_and_trace_xp(
@@ -45,7 +49,7 @@ def squared_error_and_trace_xp(
     device). The value is a Python float. ``gradient=False`` returns
     ``(value, None)`` from the forward pass alone.
     """
-    xp, device = namespace(X_noisy)
+    xp, device = home(X_noisy)
     act = get_activation(activation)
     dtype = X_noisy.dtype
     W, b, c = (xp.astype(to_namespace(a, xp, device), dtype) for a in (W, b, c))
@@ -69,11 +73,9 @@ def squared_error_and_trace_xp(
     use_trace = trace_weight != 0
     curved = use_trace and act.xp_curvature is not None
     row_norms = xp.sum(W * W, axis=1)
-    zeros = xp.zeros
-    g_sum = zeros(n_components, dtype=dtype, device=device)
-    grad_W = zeros((n_components, n_features), dtype=dtype, device=device)
-    grad_b = zeros(n_components, dtype=dtype, device=device)
-    grad_c = zeros(n_features, dtype=dtype, device=device)
+    # Sums over chunks start at the first chunk's terms (a minibatch is one
+    # chunk: no zeros to allocate and add, a few operations fewer per step).
+    g_sum = grad_W = grad_b = grad_c = None
     sq_error = 0.0
     for start in range(0, n_rows, chunk_size):
         stop = min(start + chunk_size, n_rows)
@@ -91,19 +93,21 @@ def squared_error_and_trace_xp(
             Err = Err * vc[:, None]
         slope = act.xp_slope(H, xp)  # f'(a)
         if use_trace:
-            g_sum = g_sum + xp.sum(slope if vc is None else slope * vc[:, None], axis=0)
+            g_sum = _add(
+                g_sum, xp.sum(slope if vc is None else slope * vc[:, None], axis=0)
+            )
         if not gradient:
             continue
         # Half the derivatives of the summed loss; 2 / n_rows comes last.
-        grad_c = grad_c + xp.sum(Err, axis=0)
-        grad_W = grad_W + H.T @ Err  # decoder
+        grad_c = _add(grad_c, xp.sum(Err, axis=0))
+        grad_W = _add(grad_W, H.T @ Err)  # decoder
         D = (Err @ W.T) * slope  # d / d(pre-activation)
         if curved:
             # d/da of trace_weight f'(a) |W_i|^2, halved.
             curve = act.xp_curvature(H, xp) * ((0.5 * trace_weight) * row_norms)
             D = D + (curve if vc is None else curve * vc[:, None])
         grad_W = grad_W + D.T @ Xc  # encoder
-        grad_b = grad_b + xp.sum(D, axis=0)
+        grad_b = _add(grad_b, xp.sum(D, axis=0))
     value = sq_error
     if use_trace:
         value += trace_weight * float(xp.sum(g_sum * row_norms))

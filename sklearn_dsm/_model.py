@@ -23,7 +23,7 @@ or that namespace's arrays.
 import numpy as np
 
 from ._activations import get_activation
-from ._xp import like, namespace
+from ._xp import home, like
 
 
 def _cast(X, *arrays):
@@ -43,7 +43,7 @@ def _rowwise_dot(A, B):
     """``sum_j A_ij B_ij`` for each row i."""
     if isinstance(A, np.ndarray):
         return np.einsum("ij,ij->i", A, B)
-    xp, _ = namespace(A)
+    xp, _ = home(A)
     return xp.sum(A * B, axis=1)
 
 
@@ -57,7 +57,7 @@ def hidden(X, W, b, activation="sigmoid"):
     A = _pre_activation(X, W, b)
     if isinstance(X, np.ndarray):
         return act.value(A)
-    return act.xp_value(A, namespace(X)[0])
+    return act.xp_value(A, home(X)[0])
 
 
 def reconstruct(X, W, b, c, activation="sigmoid"):
@@ -78,7 +78,7 @@ def energy(X, W, b, c, sigma, activation="sigmoid"):
     """
     W, b, c = _cast(X, W, b, c)
     if not isinstance(X, np.ndarray):
-        xp, _ = namespace(X)
+        xp, _ = home(X)
         A = _pre_activation(X, W, b)
         F_sum = xp.sum(get_activation(activation).xp_antiderivative(A, xp), axis=1)
         quad = 0.5 * xp.sum(X * X, axis=1)
@@ -118,7 +118,7 @@ def _slope(act, H):
     """``f'(A)`` from ``H = f(A)`` (in place for NumPy)."""
     if isinstance(H, np.ndarray):
         return act.slope_from_value(H)
-    return act.xp_slope(H, namespace(H)[0])
+    return act.xp_slope(H, home(H)[0])
 
 
 def hyvarinen_loss(X, W, b, c, sigma, jacobian=None, activation="sigmoid"):
@@ -150,7 +150,7 @@ def hyvarinen_loss(X, W, b, c, sigma, jacobian=None, activation="sigmoid"):
         trace_shift = (
             np.einsum("ij,ij->", A, A)
             if isinstance(A, np.ndarray)
-            else float(namespace(A)[0].sum(A * A))
+            else float(home(A)[0].sum(A * A))
         )
     trace = (S @ row_norms - trace_shift) / sigma**2
     return 0.5 * _rowwise_dot(Psi, Psi) + trace

@@ -28,7 +28,7 @@ from ._chunking import chunk_n_rows, row_slabs
 from ._kernel import squared_error_and_trace
 from ._normalisable import tail_penalty
 from ._theta import pack, unpack
-from ._xp import namespace, to_namespace, to_numpy
+from ._xp import home, to_namespace, to_numpy
 
 
 def _scaled(value_and_grad, factor, shift=0.0):
@@ -344,7 +344,7 @@ def _device_flat_objective(
     of ``tail_bound`` needs W's largest singular vectors, which are computed
     on the host (W is H x d; the data never leave the device).
     """
-    xp, device = namespace(X_noisy)
+    xp, device = home(X_noisy)
     dtype = X_noisy.dtype
     on_host = isinstance(theta, np.ndarray)
     flat = xp.astype(to_namespace(theta, xp, device), dtype) if on_host else theta

@@ -12,7 +12,7 @@ from . import _model
 from ._base import _BaseDSM
 from ._docstrings import FIT_PARAMETERS, own_examples, shared_parameters
 from ._scaling import weighted_percentile
-from ._xp import namespace
+from ._xp import home
 
 
 @own_examples("detector")
@@ -239,7 +239,7 @@ class ScoreMatchingOutlierDetector(OutlierMixin, _BaseDSM):
         check_same_namespace(X, self, attribute="components_", method="predict")
         decision = self.decision_function(X)
         if not isinstance(decision, np.ndarray):
-            xp, _ = namespace(decision)
+            xp, _ = home(decision)
             return 2 * xp.astype(decision >= 0, xp.int64) - 1
         return np.where(decision >= 0, 1, -1)
 

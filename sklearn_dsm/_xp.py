@@ -9,6 +9,7 @@ their namespace-generic twins only for other namespaces (``doc/array_api.rst``).
 """
 
 import numpy as np
+from sklearn import get_config
 from sklearn.externals.array_api_compat import array_namespace
 from sklearn.externals.array_api_compat import device as array_device
 from sklearn.utils._array_api import (
@@ -18,10 +19,27 @@ from sklearn.utils._array_api import (
     move_to,
 )
 
+_NAMESPACES = {}
+
+
+def xp_of(array):
+    """The (array_api_compat) namespace of a non-NumPy array, looked up once
+    per array type: a minibatch step asks it dozens of times."""
+    kind = type(array)
+    xp = _NAMESPACES.get(kind)
+    if xp is None:
+        xp = _NAMESPACES[kind] = array_namespace(array)
+    return xp
+
 
 def namespace(*arrays):
     """``(xp, device)`` of ``arrays``: NumPy (and device None) unless array API
     dispatch is on and they are another library's arrays."""
+    if all(isinstance(a, np.ndarray) for a in arrays):
+        return np, None
+    if len(arrays) == 1 and is_array(arrays[0]) and get_config()["array_api_dispatch"]:
+        # The fast path of the math's many calls on one device array.
+        return xp_of(arrays[0]), array_device(arrays[0])
     xp, _, device = get_namespace_and_device(*arrays)
     if _is_numpy_namespace(xp):
         return np, None
@@ -60,7 +78,11 @@ def to_namespace(array, xp, device):
     if xp is np or array is None:
         return array
     if isinstance(array, np.ndarray):
-        array = np.ascontiguousarray(array)
+        # On a CPU device the result may share the NumPy array's memory:
+        # callers hand over arrays they no longer write while it is used.
+        return xp.asarray(np.ascontiguousarray(array), device=device)
+    if xp_of(array) is xp and array_device(array) == device:
+        return array
     return move_to(array, xp=xp, device=device)
 
 
@@ -77,7 +99,7 @@ def like(array, X):
     dtype: how the closed forms cast the parameters to the data."""
     if isinstance(X, np.ndarray):
         return np.asarray(array, dtype=X.dtype)
-    xp, device = namespace(X)
+    xp, device = home(X)
     if isinstance(array, np.ndarray):
         array = to_namespace(array, xp, device)
     return xp.astype(array, X.dtype)
@@ -87,7 +109,7 @@ def copy_array(array):
     """A copy of ``array``, in its namespace."""
     if isinstance(array, np.ndarray):
         return array.copy()
-    xp, _ = namespace(array)
+    xp, _ = home(array)
     return xp.asarray(array, copy=True)
 
 
@@ -95,7 +117,7 @@ def all_finite(array):
     """Whether every entry of ``array`` is finite, in its namespace."""
     if isinstance(array, np.ndarray):
         return bool(np.all(np.isfinite(array)))
-    xp, _ = namespace(array)
+    xp, _ = home(array)
     return bool(xp.all(xp.isfinite(array)))
 
 
@@ -104,5 +126,4 @@ def home(array):
     where a fitted model keeps what it computes on the host (log Z, draws)."""
     if isinstance(array, np.ndarray):
         return np, None
-    xp = array_namespace(array)
-    return xp, array_device(array)
+    return xp_of(array), array_device(array)

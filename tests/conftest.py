@@ -9,22 +9,15 @@ the other sizes, each made once per session. The arrays are shared across
 tests, so they are read-only: a test that needs to change one takes a copy.
 """
 
-import os
 from functools import cache
 
-# scikit-learn's array API dispatch needs SciPy's array API support, which
-# SciPy reads from this variable when it is first imported: set it before
-# anything imports SciPy, so that tests/test_array_api.py and the estimator
-# checks' array API checks run (the golden fits replay bit for bit with it).
-os.environ.setdefault("SCIPY_ARRAY_API", "1")
+import numpy as np
+import pytest
+from sklearn.datasets import make_moons
+from sklearn.preprocessing import StandardScaler
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.datasets import make_moons  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-
-from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM  # noqa: E402
-from sklearn_dsm._objectives import corrupt, dsm_objective  # noqa: E402
+from sklearn_dsm import DenoisingAutoencoder, ScoreMatchingEBM
+from sklearn_dsm._objectives import corrupt, dsm_objective
 
 
 def pytest_configure(config):

@@ -57,7 +57,11 @@ MATH_FROM_SKLEARN = {"get_config", "check_random_state"}
 # One bridge to scikit-learn's array API utilities (namespaces, devices,
 # conversions): _xp alone imports them, and the math goes through it.
 ARRAY_API_BRIDGE = {
-    "_xp": {"sklearn.utils._array_api", "sklearn.externals.array_api_compat"}
+    "_xp": {
+        "sklearn",
+        "sklearn.utils._array_api",
+        "sklearn.externals.array_api_compat",
+    }
 }
 
 

@@ -19,7 +19,9 @@ def test_every_python_block_of_the_readme_runs(capsys):
     import matplotlib.pyplot as plt
 
     blocks = _python_blocks()
-    assert len(blocks) == 4, "the README's python blocks: Use, recipe, stream, dask"
+    assert len(blocks) == 5, (
+        "the README's python blocks: Use, recipe, stream, dask, torch"
+    )
     # One namespace, as a reader who runs the blocks in order has: the recipe
     # continues "Use".
     namespace = {"__name__": "readme"}
@@ -39,3 +41,5 @@ def test_every_python_block_of_the_readme_runs(capsys):
     # above a single Gaussian's (about -10 nats on these rows), a detector
     # that flags most malignant tumours when trained on benign ones.
     assert accuracy > 0.9 and nats > -10 and flagged > 0.5, out
+    # The torch block's features stay a float32 tensor of 64 units per row.
+    assert "Tensor torch.float32 torch.Size([1797, 64])" in out, out
