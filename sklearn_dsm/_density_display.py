@@ -6,6 +6,7 @@ from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._display import _axes, _named
+from ._xp import to_numpy
 
 
 class DensityDisplay:
@@ -132,7 +133,11 @@ class DensityDisplay:
         """
         check_matplotlib_support("DensityDisplay.from_estimator")
         check_is_fitted(estimator)
-        X = check_array(X, input_name="X")
+        if hasattr(estimator, "_host"):
+            # Drawn on the host: a model fitted on a device (array API
+            # dispatch) is read through its NumPy copy, and so is X.
+            estimator = estimator._host()
+        X = check_array(to_numpy(X), input_name="X")
         if X.shape[1] != 2:
             raise ValueError(
                 f"DensityDisplay draws a model of 2 features; X has {X.shape[1]}. "

@@ -16,6 +16,8 @@ import numpy as np
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
+from ._xp import to_numpy
+
 
 def _named(rows, estimator):
     """Grid rows with the estimator's feature names, when it was fitted on a
@@ -102,7 +104,7 @@ class FiltersDisplay:
         """
         check_matplotlib_support("FiltersDisplay.from_estimator")
         check_is_fitted(estimator, "components_")
-        W = np.asarray(estimator.components_)
+        W = np.asarray(to_numpy(estimator.components_))
         n_features = W.shape[1]
         if image_shape is None:
             side = math.isqrt(n_features)

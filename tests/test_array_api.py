@@ -319,3 +319,28 @@ def test_numpy_under_dispatch_is_the_numpy_path(rows):
     assert isinstance(est.components_, np.ndarray)
     np.testing.assert_array_equal(est.components_, ref.components_)
     np.testing.assert_array_equal(out, ref.denoise(rows[:5]))
+
+
+def test_the_displays_draw_a_device_model(rows):
+    """The Displays draw on the host: a model fitted on PyTorch tensors is
+    read through its NumPy copy, and X may be a tensor too."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sklearn_dsm import DensityDisplay, FiltersDisplay
+
+    X = _to(torch, "cpu", rows)
+    with sklearn.config_context(array_api_dispatch=True):
+        ebm = ScoreMatchingEBM(
+            n_components=4, max_iter=5, n_ais_steps=30, random_state=0
+        ).fit(X)
+        shown = DensityDisplay.from_estimator(ebm, X, grid_resolution=5, n_samples=3)
+        filters = FiltersDisplay.from_estimator(ebm, image_shape=(1, 2))
+    host = move_estimator_to(ebm, np, None)
+    expected = DensityDisplay.from_estimator(host, rows, grid_resolution=5, n_samples=3)
+    np.testing.assert_allclose(shown.log_density, expected.log_density)
+    assert isinstance(shown.samples, np.ndarray)
+    assert filters is not None
+    plt.close("all")
