@@ -270,11 +270,10 @@ class _NormalisedDensityMixin:
         """
         X = self._checked(X, "score_samples")
         if not isinstance(X, np.ndarray) and (
-            "tail_weight_" in vars(self)
-            or getattr(self, "_pending_log_partition", None) is not None
+            getattr(self, "_pending_log_partition", None) is not None
         ):
-            # The Student-t tail and a pending AIS run are computed on the
-            # host (array API dispatch): the rows go there and back.
+            # A pending AIS run is made on the host (array API dispatch): the
+            # rows go there and back.
             return self._at_home(self._host().score_samples(to_numpy(X)))
         log_density = -self._energy(X)
         state = self._density_state()
@@ -285,6 +284,8 @@ class _NormalisedDensityMixin:
             X, state["tail_location_"], state["tail_scatter_"], state["tail_dof_"]
         )
         mixed = mixture_log_density(log_density, log_tail, state["tail_weight_"])
+        if not isinstance(mixed, np.ndarray):
+            return home(mixed)[0].astype(mixed, log_density.dtype)
         return mixed.astype(log_density.dtype, copy=False)
 
     def _draw(self, n_samples, rng):

@@ -36,6 +36,7 @@ from scipy.special import digamma, expit, gammaln
 
 from ._chunking import row_slabs
 from ._scaling import fit_whitening
+from ._xp import float_dtypes, home, to_namespace, to_numpy
 
 # Degrees of freedom are fitted between the Cauchy (1) and a t that no data
 # set of any size tells from the Gaussian (1e4: its log-density differs from
@@ -146,7 +147,12 @@ def fit_tail_weight(log_p_model, log_p_tail, weights=None):
 
 
 def mixture_log_density(log_p_model, log_p_tail, weight):
-    """``log((1 - eps) exp(log_p_model) + eps exp(log_p_tail))``, overflow-free."""
+    """``log((1 - eps) exp(log_p_model) + eps exp(log_p_tail))``, overflow-free
+    (in the namespace of the arrays: array API dispatch)."""
+    if not isinstance(log_p_model, np.ndarray):
+        xp, _ = home(log_p_model)
+        low, high = float(np.log1p(-weight)), float(np.log(weight))
+        return xp.logaddexp(low + log_p_model, high + log_p_tail)
     return np.logaddexp(np.log1p(-weight) + log_p_model, np.log(weight) + log_p_tail)
 
 
@@ -159,7 +165,13 @@ def tail_log_density(X, location, scatter, dof):
     ``scipy.stats.multivariate_t(location, scatter, df=dof).logpdf``.
     The scatter is factored once; the rows are whitened a slab at a time,
     so float32 data is never copied whole to float64.
+
+    ``X`` of another array-API namespace (array API dispatch) is whitened on
+    its device by the inverse of the scatter's Cholesky factor (d x d, made
+    on the host), in the widest float the device has.
     """
+    if not isinstance(X, np.ndarray):
+        return _tail_log_density_xp(X, location, scatter, dof)
     n, d = np.shape(X)
     L = np.tril(cho_factor(scatter, lower=True)[0])
     q = np.empty(n)
@@ -169,6 +181,22 @@ def tail_log_density(X, location, scatter, dof):
         q[start:stop] = np.einsum("ij,ij->j", Z, Z)
     log_det = float(np.log(np.diag(L)).sum())
     return student_t_log_density(q, d, 1.0, dof) - log_det
+
+
+def _tail_log_density_xp(X, location, scatter, dof):
+    xp, device = home(X)
+    location, scatter = to_numpy(location), to_numpy(scatter)
+    d = location.shape[0]
+    L = np.tril(cho_factor(scatter, lower=True)[0])
+    L_inv = solve_triangular(L, np.eye(d), lower=True, check_finite=False)
+    wide = xp.float64 if float_dtypes(X)[0] == xp.float64 else xp.float32
+    centred = xp.astype(X, wide) - xp.astype(to_namespace(location, xp, device), wide)
+    Z = centred @ xp.astype(to_namespace(L_inv.T, xp, device), wide)
+    q = xp.sum(Z * Z, axis=1)
+    nu = float(dof)
+    const = gammaln((nu + d) / 2) - gammaln(nu / 2) - d / 2 * np.log(nu * np.pi)
+    log_det = float(np.log(np.diag(L)).sum())
+    return (float(const) - log_det) - (nu + d) / 2 * xp.log1p(q / nu)
 
 
 def sample_tail(n_samples, location, scatter, dof, rng):
