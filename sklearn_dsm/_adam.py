@@ -17,6 +17,7 @@ algorithm as ``fit`` on the concatenation. Parameters, gradients and Adam's
 moments are in the data's dtype, and every per-batch buffer is made once.
 """
 
+import copy
 import zlib
 from dataclasses import dataclass, field
 
@@ -100,7 +101,19 @@ class AdamState:
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_buffers", None)
+        # Pickled in NumPy wherever the moments live (array API dispatch): a
+        # pickle of a model streamed on a GPU loads anywhere, and the next
+        # partial_fit moves the moments to its data (like()).
+        state["m"], state["v"] = to_numpy(self.m), to_numpy(self.v)
         return state
+
+    def __sklearn_array_api_convert__(self, converter):
+        """A copy with the moments converted (scikit-learn's
+        ``move_estimator_to`` calls it for the attributes it walks)."""
+        moved = copy.copy(self)
+        moved.__dict__.pop("_buffers", None)
+        moved.m, moved.v = converter(self.m), converter(self.v)
+        return moved
 
     def step(self, theta, grad):
         """Update ``theta`` in place by one Adam step down ``grad``."""

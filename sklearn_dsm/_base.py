@@ -159,6 +159,7 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         # weights, the whitening and the density's AIS are made (_xp).
         xp, device = namespace(X)
         X = validate_data(model, X, dtype=float_dtypes(X), ensure_min_samples=2)
+        X_given = X  # what the callbacks see: the rows in their namespace
         X, sample_weight = _weighted_rows(to_numpy(X), sample_weight, "fit")
         warm = self._warm_start_applies(X)
         previous = self._host() if warm else None
@@ -173,7 +174,7 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
             # scikit-learn's callbacks (set_callbacks) follow the fit's
             # tasks; the fit's task is ended however the fit ends, Ctrl-C
             # included, and after the estimator holds what the fit made.
-            progress=FitProgress(self, X),
+            progress=FitProgress(self, X_given),
             xp=xp,
             device=device,
         )

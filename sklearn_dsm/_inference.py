@@ -17,7 +17,15 @@ from . import _model
 from ._activations import get_activation
 from ._normalisable import check_normalisable
 from ._sampling import sample_model
-from ._xp import float_dtypes, home, is_array, like, to_namespace, to_numpy
+from ._xp import (
+    float_dtypes,
+    home,
+    is_array,
+    like,
+    to_namespace,
+    to_numpy,
+    widest_float,
+)
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -53,8 +61,7 @@ class _FittedModelMixin:
             return Z
         if not isinstance(Z, np.ndarray):
             xp, _ = home(Z)
-            # In the widest float the device has (float64 but on MPS).
-            wide = xp.float64 if float_dtypes(Z)[0] == xp.float64 else xp.float32
+            wide = widest_float(Z)  # float64, but on MPS
             A = xp.astype(like(self.whitening_, Z), wide)
             X = xp.linalg.solve(A, xp.astype(Z, wide).T).T  # A symmetric
             return xp.astype(X + xp.astype(like(self.mean_, Z), wide), Z.dtype)

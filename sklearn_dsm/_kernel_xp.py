@@ -6,8 +6,9 @@ gradient in theta, written with the standard's operations only: five
 (m x d x H) matrix products per evaluation and new arrays where the NumPy
 kernel writes into reused buffers (the standard has no ``out=``). On an
 accelerator the allocator caches those buffers itself. The NumPy kernel
-keeps its buffers, its chunks sized for the CPU's cache and its tanh form of
-the sigmoid, and stays the one NumPy arrays use (:mod:`sklearn_dsm._xp`).
+keeps its buffers, its chunks sized for the CPU's cache and the
+activation's scales folded into the (H x d) matrices, and stays the one
+NumPy arrays use (:mod:`sklearn_dsm._xp`).
 """
 
 from ._activations import get_activation

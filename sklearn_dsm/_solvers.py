@@ -151,6 +151,15 @@ def steps(est, call, task_name, step_name, alpha, max_steps=None):
     def complete(attributes):
         attributes.update(call.inputs, sigma_=float(call.sigma), alpha_=float(alpha))
         attributes = est._rebuilt(attributes, X, call.weights)
+        if call.xp is not np:  # where the fitted model will live, as _commit
+            attributes = {
+                k: call.to_device(v)
+                if is_fitted_name(k)
+                and isinstance(v, np.ndarray)
+                and v.dtype.kind == "f"
+                else v
+                for k, v in attributes.items()
+            }
         # scikit-learn copies the user's estimator and sets these on the
         # copy; until the fit ends that estimator holds the previous fit,
         # whose whitening or feature names this one may not have. So the

@@ -36,7 +36,7 @@ from scipy.special import digamma, expit, gammaln
 
 from ._chunking import row_slabs
 from ._scaling import fit_whitening
-from ._xp import float_dtypes, home, to_namespace, to_numpy
+from ._xp import home, to_namespace, to_numpy, widest_float
 
 # Degrees of freedom are fitted between the Cauchy (1) and a t that no data
 # set of any size tells from the Gaussian (1e4: its log-density differs from
@@ -189,7 +189,7 @@ def _tail_log_density_xp(X, location, scatter, dof):
     d = location.shape[0]
     L = np.tril(cho_factor(scatter, lower=True)[0])
     L_inv = solve_triangular(L, np.eye(d), lower=True, check_finite=False)
-    wide = xp.float64 if float_dtypes(X)[0] == xp.float64 else xp.float32
+    wide = widest_float(X)
     centred = xp.astype(X, wide) - xp.astype(to_namespace(location, xp, device), wide)
     Z = centred @ xp.astype(to_namespace(L_inv.T, xp, device), wide)
     q = xp.sum(Z * Z, axis=1)

@@ -64,9 +64,18 @@ def float_dtypes(X):
     return (xp.float64, xp.float32)
 
 
+def widest_float(array):
+    """The widest float dtype of ``array``'s device (float64, but float32 on
+    devices without it, e.g. Apple's MPS), whatever the dispatch setting."""
+    xp, device = home(array)
+    if xp is np:
+        return np.float64
+    return _max_precision_float_dtype(xp, device)
+
+
 def to_numpy(array):
-    """``array`` as a NumPy array (a copy off the device; NumPy is returned as
-    is)."""
+    """``array`` as a NumPy array (NumPy is returned as is; on a CPU device
+    the result may share the array's memory)."""
     if isinstance(array, np.ndarray) or not is_array(array):
         return array
     return move_to(array, xp=np, device="cpu")
@@ -78,6 +87,10 @@ def to_namespace(array, xp, device):
     if xp is np or array is None:
         return array
     if isinstance(array, np.ndarray):
+        if array.dtype == np.float64 and (
+            _max_precision_float_dtype(xp, device) == xp.float32
+        ):
+            array = array.astype(np.float32)  # a device without float64
         # On a CPU device the result may share the NumPy array's memory:
         # callers hand over arrays they no longer write while it is used.
         return xp.asarray(np.ascontiguousarray(array), device=device)

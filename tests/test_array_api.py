@@ -164,7 +164,9 @@ def test_short_fit_matches_numpy_and_stays_on_the_device(
             _back(value), expected, atol=rtol * np.abs(expected).max()
         )
     assert est.n_iter_ == ref.n_iter_
-    np.testing.assert_allclose(est.loss_, ref.loss_, rtol=1e-3)
+    np.testing.assert_allclose(
+        est.loss_, ref.loss_, rtol=1e-9 if dtype == np.float64 else 1e-3
+    )
 
 
 def test_a_converged_fit_reaches_the_numpy_fit_objective(place, rows):
@@ -234,14 +236,17 @@ def test_every_method_answers_in_the_namespace(place, dtype, rows, Estimator, wh
             if hasattr(est, name):
                 value = getattr(est, name)(X_xp)
                 assert isinstance(value, float)
-                assert value == pytest.approx(getattr(ref, name)(X[:20]), rel=1e-3)
+                # Means of rows computed to rtol: at most ~100 rtol of the
+                # terms' size (the Hyvarinen loss subtracts d / sigma^2).
+                expected = getattr(ref, name)(X[:20])
+                terms = max(abs(expected), 2 / 0.4**2)
+                assert abs(value - expected) <= 100 * rtol * terms, name
         if hasattr(est, "sample"):
             draws = est.sample(5, random_state=0)
             assert _where(draws) == _place(module, device)
             np.testing.assert_array_equal(_back(draws), ref.sample(5, random_state=0))
-        assert denoising_scorer(est, X_xp) == pytest.approx(
-            denoising_scorer(ref, X[:20]), rel=1e-4
-        )
+        # Computed on the host copy: the same numbers as the NumPy model's.
+        assert denoising_scorer(est, X_xp) == denoising_scorer(ref, X[:20])
         log_z, _ = estimate_log_partition(est, X_xp, random_state=0)
         assert log_z == estimate_log_partition(ref, X[:20], random_state=0)[0]
 
@@ -344,3 +349,90 @@ def test_the_displays_draw_a_device_model(rows):
     assert isinstance(shown.samples, np.ndarray)
     assert filters is not None
     plt.close("all")
+
+
+@pytest.mark.parametrize("chunk_size", [4, 7, 64])
+@pytest.mark.parametrize("trace_weight", [0.0, 0.7])
+def test_the_device_kernel_over_chunks_and_tiled_targets(
+    place, chunk_size, trace_weight
+):
+    """The device kernel in chunks that cross the corruption blocks (the
+    target tiled down 3 noisy copies of 20 rows), with row weights: the NumPy
+    kernel's value and gradient."""
+    from sklearn_dsm._kernel import squared_error_and_trace
+
+    module, device = place
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(20, 3))
+    noisy = corrupt(X, 0.3, 3, 2)
+    W, b, c = rng.normal(size=(5, 3)), rng.normal(size=5), rng.normal(size=3)
+    weights = rng.uniform(0.5, 2.0, size=60)
+    target = None if trace_weight else X
+    value, grads = squared_error_and_trace(
+        W, b, c, noisy, target, trace_weight, None, row_weights=weights
+    )
+    on = [_to(module, device, a) for a in (noisy, weights)]
+    value_xp, grads_xp = squared_error_and_trace(
+        W,
+        b,
+        c,
+        on[0],
+        None if target is None else _to(module, device, target),
+        trace_weight,
+        chunk_size,
+        row_weights=on[1],
+    )
+    assert value_xp == pytest.approx(value, rel=1e-12)
+    for g, g_xp in zip(grads, grads_xp, strict=True):
+        np.testing.assert_allclose(_back(g_xp), g, rtol=1e-11, atol=1e-12)
+
+
+def test_a_streamed_device_model_pickles_in_numpy(rows):
+    """After partial_fit on tensors, Adam's moments live on the device; the
+    pickle and scikit-learn's move_estimator_to both hold them in NumPy, and
+    the stream goes on from the pickle as from the original."""
+    X = _to(torch, "cpu", rows)
+    with sklearn.config_context(array_api_dispatch=True):
+        dae = DenoisingAutoencoder(n_components=4, sigma=0.3, random_state=0)
+        dae.partial_fit(X)
+        assert isinstance(dae._optimizer.m, torch.Tensor)
+        restored = pickle.loads(pickle.dumps(dae))
+        assert isinstance(restored._optimizer.m, np.ndarray)
+        assert isinstance(move_estimator_to(dae, np, None)._optimizer.v, np.ndarray)
+        dae.partial_fit(X)
+        restored.partial_fit(X)
+        np.testing.assert_array_equal(
+            _back(restored.components_), _back(dae.components_)
+        )
+
+
+def test_the_callbacks_see_the_fit_where_it_runs(rows):
+    """A callback's fitted copy of each iterate, and the rows it is given,
+    are in the namespace of the data."""
+
+    class Recorder:
+        def __init__(self):
+            self.fitted, self.rows = [], []
+
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context):
+            pass
+
+        def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+            self.fitted.append(fitted_estimator)
+
+    recorder = Recorder()
+    X = _to(torch, "cpu", rows)
+    with sklearn.config_context(array_api_dispatch=True):
+        dae = DenoisingAutoencoder(n_components=4, max_iter=3, random_state=0)
+        dae.set_callbacks(recorder).fit(X)
+        copies = [f for f in recorder.fitted if f is not None]
+        assert copies
+        for fitted in copies:
+            assert isinstance(fitted.components_, torch.Tensor)
+            assert isinstance(fitted.transform(X), torch.Tensor)
