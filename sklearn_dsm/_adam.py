@@ -82,7 +82,7 @@ class AdamState:
     def like(self, theta):
         """The moments in the namespace, on the device and in the dtype of
         ``theta`` (array API dispatch: a stream whose data move)."""
-        self.m, self.v = like(to_numpy(self.m), theta), like(to_numpy(self.v), theta)
+        self.m, self.v = like(self.m, theta), like(self.v, theta)
         return self
 
     def _scratch(self):

@@ -27,7 +27,7 @@ from ._settings import _SettingsMixin
 from ._solvers import SOLVERS, FitCall, Round, is_fitted_name, partial_fit_epoch
 from ._theta import pack
 from ._warnings import warn
-from ._xp import float_dtypes, namespace, to_namespace, to_numpy
+from ._xp import float_dtypes, namespace, to_numpy
 
 # The fitted change of coordinates of whiten=True.
 _COORDINATES = ("mean_", "whitening_", "log_det_whitening_")
@@ -224,11 +224,7 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         dropping whatever a previous fit left. The candidate computed on the
         host; under array API dispatch its fitted float arrays go to the
         call's namespace and device (private state stays as it is)."""
-        state = model._fitted_state()
-        if call.xp is not np:
-            for name, value in state.items():
-                if is_fitted_name(name) and _is_float_array(value):
-                    state[name] = to_namespace(value, call.xp, call.device)
+        state = call.fitted_to_device(model._fitted_state())
         for name in self._fitted_state():
             delattr(self, name)
         self.__dict__.update(state)
@@ -432,10 +428,6 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         # are the paper's sigmoid model.
         state.setdefault("activation", "sigmoid")
         super().__setstate__(state)
-
-
-def _is_float_array(value):
-    return isinstance(value, np.ndarray) and value.dtype.kind == "f"
 
 
 def _weighted_rows(X, sample_weight, method):

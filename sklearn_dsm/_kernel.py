@@ -13,7 +13,7 @@ import numpy as np
 
 from ._activations import get_activation
 from ._chunking import chunk_n_rows
-from ._kernel_xp import squared_error_and_trace_xp
+from ._kernel_xp import check_target_tiles, squared_error_and_trace_xp
 
 
 def _sigmoid_inplace(A):
@@ -157,13 +157,7 @@ def squared_error_and_trace(
     c = np.asarray(c, dtype=dtype)
     n_rows, n_features = X_noisy.shape
     n_components = W.shape[0]
-    if target is not None and (
-        n_rows % target.shape[0] or target.shape[1] != n_features
-    ):
-        raise ValueError(
-            f"target of shape {target.shape} does not tile X_noisy of shape "
-            f"{X_noisy.shape}: its row count must divide {n_rows}."
-        )
+    check_target_tiles(X_noisy, target)
     if workspace is None or not workspace.fits(X_noisy, n_components):
         workspace = Workspace.for_data(X_noisy, n_components, chunk_size)
     ws = workspace

@@ -13,7 +13,7 @@ NumPy arrays use (:mod:`sklearn_dsm._xp`).
 
 from ._activations import get_activation
 from ._chunking import chunk_n_rows
-from ._xp import home, to_namespace
+from ._xp import home, like
 
 
 def _target_rows(target, start, stop, xp, device):
@@ -25,6 +25,19 @@ def _target_rows(target, start, stop, xp, device):
         return target[offset : offset + stop - start, :]
     rows = xp.arange(start, stop, device=device) % n_target
     return xp.take(target, rows, axis=0)
+
+
+def check_target_tiles(X_noisy, target):
+    """Raise unless ``target`` (None or an array) tiles the rows of
+    ``X_noisy``: its row count divides theirs, its columns are theirs."""
+    n_rows, n_features = X_noisy.shape
+    if target is not None and (
+        n_rows % target.shape[0] or target.shape[1] != n_features
+    ):
+        raise ValueError(
+            f"target of shape {tuple(target.shape)} does not tile X_noisy of "
+            f"shape {tuple(X_noisy.shape)}: its row count must divide {n_rows}."
+        )
 
 
 def _add(total, term):
@@ -53,19 +66,13 @@ def squared_error_and_trace_xp(
     xp, device = home(X_noisy)
     act = get_activation(activation)
     dtype = X_noisy.dtype
-    W, b, c = (xp.astype(to_namespace(a, xp, device), dtype) for a in (W, b, c))
+    W, b, c = (like(a, X_noisy) for a in (W, b, c))
     n_rows, n_features = X_noisy.shape
     n_components = W.shape[0]
-    if target is not None and (
-        n_rows % target.shape[0] or target.shape[1] != n_features
-    ):
-        raise ValueError(
-            f"target of shape {tuple(target.shape)} does not tile X_noisy of "
-            f"shape {tuple(X_noisy.shape)}: its row count must divide {n_rows}."
-        )
+    check_target_tiles(X_noisy, target)
     v = None
     if row_weights is not None:
-        v = xp.astype(to_namespace(row_weights, xp, device), dtype)
+        v = like(row_weights, X_noisy)
         v = v * (n_rows / float(xp.sum(v)))  # mean 1, as in the NumPy kernel
     if chunk_size is None:
         # No cap from the CPU's cache here: an accelerator wants large chunks.

@@ -28,7 +28,7 @@ from ._chunking import chunk_n_rows, row_slabs
 from ._kernel import squared_error_and_trace
 from ._normalisable import tail_penalty
 from ._theta import pack, unpack
-from ._xp import home, to_namespace, to_numpy
+from ._xp import home, like, to_numpy
 
 
 def _scaled(value_and_grad, factor, shift=0.0):
@@ -344,10 +344,9 @@ def _device_flat_objective(
     of ``tail_bound`` needs W's largest singular vectors, which are computed
     on the host (W is H x d; the data never leave the device).
     """
-    xp, device = home(X_noisy)
-    dtype = X_noisy.dtype
+    xp, _ = home(X_noisy)
     on_host = isinstance(theta, np.ndarray)
-    flat = xp.astype(to_namespace(theta, xp, device), dtype) if on_host else theta
+    flat = like(theta, X_noisy) if on_host else theta
     H, d = shape
     n_w = H * d
     W = xp.reshape(flat[:n_w], (H, d))
@@ -376,7 +375,7 @@ def _device_flat_objective(
     if alpha:
         gW = gW + alpha * W
     if tail_bound is not None:
-        gW = gW + xp.astype(to_namespace(tail_grad, xp, device), dtype)
+        gW = gW + like(tail_grad, X_noisy)
     grad = xp.concat([xp.reshape(gW, (-1,)), gb, gc])
     return value, (to_numpy(grad).astype(np.float64) if on_host else grad)
 

@@ -81,6 +81,17 @@ class FitCall:
         """A NumPy ``array`` moved to where the objective runs."""
         return to_namespace(array, self.xp, self.device)
 
+    def fitted_to_device(self, attributes):
+        """``attributes`` with their fitted float arrays moved to where the
+        objective runs (the other entries, private state included, as
+        they are): where the fitted model will live."""
+        if self.xp is np:
+            return attributes
+        return {
+            k: self.to_device(v) if _is_fitted_float_array(k, v) else v
+            for k, v in attributes.items()
+        }
+
 
 @dataclass
 class Round:
@@ -124,6 +135,14 @@ def is_fitted_name(name):
     return name.endswith("_") and not name.startswith("_")
 
 
+def _is_fitted_float_array(name, value):
+    return (
+        is_fitted_name(name)
+        and isinstance(value, np.ndarray)
+        and value.dtype.kind == "f"
+    )
+
+
 def start_theta(est, call, theta=None):
     """Flat float64 theta to start from: ``theta`` (continuing a model), else
     a fresh draw from the call's stream."""
@@ -150,16 +169,7 @@ def steps(est, call, task_name, step_name, alpha, max_steps=None):
 
     def complete(attributes):
         attributes.update(call.inputs, sigma_=float(call.sigma), alpha_=float(alpha))
-        attributes = est._rebuilt(attributes, X, call.weights)
-        if call.xp is not np:  # where the fitted model will live, as _commit
-            attributes = {
-                k: call.to_device(v)
-                if is_fitted_name(k)
-                and isinstance(v, np.ndarray)
-                and v.dtype.kind == "f"
-                else v
-                for k, v in attributes.items()
-            }
+        attributes = call.fitted_to_device(est._rebuilt(attributes, X, call.weights))
         # scikit-learn copies the user's estimator and sets these on the
         # copy; until the fit ends that estimator holds the previous fit,
         # whose whitening or feature names this one may not have. So the

@@ -4,8 +4,8 @@ Under ``sklearn.set_config(array_api_dispatch=True)`` the estimators accept
 arrays of any array-API namespace (PyTorch on CPU or CUDA, CuPy,
 ``array_api_strict``) and answer in the namespace and on the device of their
 input. The fast NumPy path stays exactly what it was: every helper here
-reports NumPy input as NumPy (``is_numpy``), and the math modules branch to
-their namespace-generic twins only for other namespaces (``doc/array_api.rst``).
+reports NumPy input as NumPy, and the math modules branch to their
+namespace-generic twins only for other namespaces (``doc/array_api.rst``).
 """
 
 import numpy as np
@@ -44,12 +44,6 @@ def namespace(*arrays):
     if _is_numpy_namespace(xp):
         return np, None
     return xp, device
-
-
-def is_numpy(*arrays):
-    """True if ``arrays`` are computed on with NumPy (dispatch off, or NumPy
-    arrays under it)."""
-    return namespace(*arrays)[0] is np
 
 
 def float_dtypes(X):
@@ -108,14 +102,18 @@ def is_array(value):
 
 
 def like(array, X):
-    """``array`` (NumPy or ``X``'s namespace) in ``X``'s namespace, device and
-    dtype: how the closed forms cast the parameters to the data."""
+    """``array`` in ``X``'s namespace, device and dtype, copied only where it
+    must be: how the closed forms, the kernel and Adam cast parameters to
+    the data. An array of another namespace or device goes through the
+    host."""
     if isinstance(X, np.ndarray):
-        return np.asarray(array, dtype=X.dtype)
+        return np.asarray(to_numpy(array), dtype=X.dtype)
     xp, device = home(X)
     if isinstance(array, np.ndarray):
         array = to_namespace(array, xp, device)
-    return xp.astype(array, X.dtype)
+    elif xp_of(array) is not xp or array_device(array) != device:
+        array = to_namespace(to_numpy(array), xp, device)
+    return xp.astype(array, X.dtype, copy=False)
 
 
 def copy_array(array):
