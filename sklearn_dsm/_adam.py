@@ -50,6 +50,12 @@ class AdamState:
         Decay rates of the first and second moment estimates.
     epsilon : float, default=1e-8
         Added to the root of the second moment; keeps steps finite.
+    warmup : int, default=0
+        Steps over which the step size grows linearly to ``learning_rate``
+        (step ``t`` uses ``learning_rate * min(1, t / warmup)``); 0: none.
+        Adam's first steps divide by second moments estimated from a few
+        gradients, and on data with many features their full size kills
+        ReLU units for good (``doc/defaults.rst``, "Adam").
     dtype : dtype, default=np.float64
         Of the moments, and of the parameters and gradients they step: the
         minibatch solver keeps all three in the data's dtype, so that a
@@ -63,15 +69,33 @@ class AdamState:
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        warmup=0,
         dtype=np.float64,
     ):
         self.learning_rate = learning_rate
+        self.warmup = warmup
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
         self.t = 0
+
+    # A state pickled before warm-up existed carries on without one.
+    warmup = 0
+
+    def _step_size(self):
+        """This step's size: the learning rate with the bias corrections
+        folded in, as in the paper's "efficient version" (and scikit-learn's
+        MLP), times the warm-up ramp."""
+        lr = (
+            self.learning_rate
+            * np.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+        )
+        if self.warmup:
+            lr *= min(1.0, self.t / self.warmup)
+        return lr
 
     def astype(self, dtype):
         """The moments in ``dtype`` (a stream whose data changes dtype)."""
@@ -128,13 +152,7 @@ class AdamState:
         tmp *= 1 - self.beta_2
         self.v *= self.beta_2
         self.v += tmp
-        # Bias corrections folded into the step size, as in the paper's
-        # "efficient version" (and scikit-learn's MLP).
-        lr = (
-            self.learning_rate
-            * np.sqrt(1 - self.beta_2**self.t)
-            / (1 - self.beta_1**self.t)
-        )
+        lr = self._step_size()
         np.sqrt(self.v, out=tmp)
         tmp += self.epsilon
         np.multiply(self.m, lr, out=step)
@@ -149,11 +167,7 @@ class AdamState:
         self.t += 1
         self.m = self.beta_1 * self.m + (1 - self.beta_1) * grad
         self.v = self.beta_2 * self.v + (1 - self.beta_2) * (grad * grad)
-        lr = (
-            self.learning_rate
-            * np.sqrt(1 - self.beta_2**self.t)
-            / (1 - self.beta_1**self.t)
-        )
+        lr = self._step_size()
         theta[...] = theta - (float(lr) * self.m) / (xp.sqrt(self.v) + self.epsilon)
         return theta
 
@@ -238,28 +252,27 @@ _MONITOR_ROWS = 2000
 _DECAY = 10.0
 _MAX_DECAYS = 2
 # n_iter_no_change="auto": a plateau lasts at least 2 epochs and at least
-# this many Adam steps. Ten epochs of 1000 rows in batches of 200 are only 50
-# steps, a twentieth of Adam's own memory (1 / (1 - beta_2) = 1000 steps):
-# such a window mistakes a slow stretch of the descent for its end
-# (doc/defaults.rst, "Adam").
-_PATIENCE_STEPS = 500
+# ``steps`` Adam steps (the estimators choose 500 or 100 by the data's size:
+# doc/defaults.rst, "Adam").
 _PATIENCE_EPOCHS = 2
 
 
-def patience(n_iter_no_change, n_rows, batch_size):
+def patience(n_iter_no_change, n_rows, batch_size, steps):
     """Epochs a plateau of the watched objective must last before Adam acts.
 
-    An int is used as given. ``"auto"``: 500 steps of ``batch_size`` rows out
-    of ``n_rows``, and at least 2 epochs. On small data, where an epoch is
-    one or a few steps, the window still spans enough of them to tell a slow
-    descent from a plateau (on 1000 rows in batches of 200: 100 epochs); on
-    large data an epoch already holds hundreds of steps, and a window of ten
-    of them (MLPRegressor's) spent most of a fit waiting.
+    An int is used as given. ``"auto"``: ``steps`` steps of ``batch_size``
+    rows out of ``n_rows``, and at least 2 epochs. On small data, where an
+    epoch is one or a few steps, the window still spans enough of them to
+    tell a slow descent from a plateau (500 steps on 1000 rows in batches of
+    200: 100 epochs; MLPRegressor's ten epochs are 50 steps, a twentieth of
+    Adam's own memory, 1 / (1 - beta_2) = 1000 steps); on large data an
+    epoch already holds hundreds of steps, and a window of ten of them
+    (MLPRegressor's) spent most of a fit waiting.
     """
     if n_iter_no_change != "auto":
         return n_iter_no_change
     steps_per_epoch = -(-n_rows // batch_size)
-    return max(_PATIENCE_EPOCHS, -(-_PATIENCE_STEPS // steps_per_epoch))
+    return max(_PATIENCE_EPOCHS, -(-steps // steps_per_epoch))
 
 
 def watched_rows(X, rng, early_stopping, validation_fraction):
@@ -347,6 +360,7 @@ def run_adam(
     on_epoch=None,
     on_iterate=None,
     weights=None,
+    warmup=0,
 ):
     """Epochs of minibatch Adam from ``theta`` until the loss stops improving.
 
@@ -359,9 +373,10 @@ def run_adam(
     once (:class:`FixedNoiseObjective`; see :func:`watched_rows`): the
     training loss itself, with fresh noise in every batch, jitters by more
     than any useful ``tol``. When the watched objective has not improved by
-    ``tol`` (relative; ``tol / 10`` after the first cut, ``tol / 100`` after
-    the second) for ``n_iter_no_change`` epochs, the step size is divided by
-    10; the third such plateau (or ``max_iter`` epochs) ends training. Adam
+    ``tol`` (relative) for ``n_iter_no_change`` epochs, the step size is
+    divided by 10; the third such plateau (or ``max_iter`` epochs) ends
+    training. The step starts with a warm-up of ``warmup`` steps
+    (:class:`AdamState`). Adam
     at a constant step hovers around the optimum at a distance set by the
     step, the decay lets it settle. With ``keep_best`` (early stopping) the
     watched objective is the validation loss, and the best epoch's
@@ -377,7 +392,9 @@ def run_adam(
         A KeyboardInterrupt before the first epoch completes is re-raised.
     """
     theta = copy_array(theta)
-    optimizer = AdamState(theta.shape[0], learning_rate, dtype=np.float64)
+    optimizer = AdamState(
+        theta.shape[0], learning_rate, warmup=warmup, dtype=np.float64
+    )
     optimizer.like(theta)
     loss_curve, val_curve = [], []
     best, best_theta, stalled, decays = np.inf, copy_array(theta), 0, 0
@@ -396,10 +413,11 @@ def run_adam(
                 on_epoch(epoch, loss, monitored if keep_best else None)
             if on_iterate is not None:
                 on_iterate(done[0])
-            # Progress is judged relative to the step: after each cut the
-            # threshold shrinks with the step (tol, tol / 10, tol / 100).
-            step_tol = tol * optimizer.learning_rate / learning_rate
-            if monitored < best - step_tol * abs(best) or not np.isfinite(best):
+            # One threshold for every step size: after a cut the objective
+            # falls at once (Adam's jitter around the optimum shrinks with
+            # the step), and a threshold shrunk with the step (tol / 10,
+            # tol / 100) only waited out the slow drift that follows.
+            if monitored < best - tol * abs(best) or not np.isfinite(best):
                 stalled = 0
             else:
                 stalled += 1

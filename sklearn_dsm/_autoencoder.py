@@ -18,7 +18,10 @@ _FEATURE_SIGMA = 0.2
     *FIT_PARAMETERS,
     "whiten:off",
     default="dae",
-    rule="``1e-2`` for L-BFGS, where features stop improving, and ``1e-4`` for Adam",
+    rule=(
+        "``1e-2`` for L-BFGS, where features stop improving; for Adam "
+        '``1e-2`` where ``solver="auto"`` would pick it, else ``1e-4``'
+    ),
     alpha="",
     why="whitening amplifies the low-variance directions, and the features got worse",
 )

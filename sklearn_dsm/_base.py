@@ -169,7 +169,7 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
             sample_weight,
             self._resolve_sigma(Z, sample_weight),
             check_random_state(self.random_state),
-            self._choose_solver(X.shape[0]),
+            self._choose_solver(*X.shape),
             inputs={k: v for k, v in vars(model).items() if is_fitted_name(k)},
             # scikit-learn's callbacks (set_callbacks) follow the fit's
             # tasks; the fit's task is ended however the fit ends, Ctrl-C

@@ -156,7 +156,9 @@ warm_start : bool, default=False
 solver : {"auto", "lbfgs", "adam"}, default="auto"
     ``"lbfgs"``: full-batch L-BFGS on fixed noisy copies. ``"adam"``:
     minibatch Adam with fresh noise for every batch, whose memory is set by
-    ``batch_size``. ``"auto"``: Adam from 10,000 rows on, L-BFGS below
+    ``batch_size``. ``"auto"``: Adam at real size, L-BFGS below: from
+    10,000 rows of up to 64 features, and from 640,000 numbers
+    (``n_samples * n_features``) but at least 3,000 rows on wider data
     (:ref:`defaults-solver`); ``solver_`` is the one used.""",
     "batch_size": """\
 batch_size : int or "auto", default="auto"
@@ -164,8 +166,9 @@ batch_size : int or "auto", default="auto"
     ``"auto"``: ``min(200, n_samples)``.""",
     "learning_rate_init": """\
 learning_rate_init : float or "auto", default="auto"
-    Adam's step size. ``"auto"``: ``1e-2 * min(1, 64 / n_features)``
-    (:ref:`defaults-adam`).""",
+    Adam's step size. ``"auto"``: ``1e-2 * sqrt(min(1, 64 / n_features))``;
+    above 64 features the step also grows linearly over the first 300
+    steps (a warm-up, :ref:`defaults-solver`).""",
     "shuffle": """\
 shuffle : bool, default=True
     Visit the rows in a new random order every epoch (Adam only).""",
@@ -181,7 +184,8 @@ validation_fraction : float, default=0.1
 n_iter_no_change : int or "auto", default="auto"
     Window of the stopping rule (see ``tol``), in L-BFGS iterations or Adam
     epochs. ``"auto"``: 10 for L-BFGS; for Adam, 500 steps and at least 2
-    epochs (:ref:`defaults-adam`).""",
+    epochs, 100 steps where ``solver="auto"`` would pick Adam
+    (:ref:`defaults-adam`).""",
     "whiten:off": """\
 whiten : bool, default=False
     Fit in ZCA-whitened coordinates ``z = (x - mean_) whitening_`` instead

@@ -40,7 +40,10 @@ _AUTO_ALPHA_FACTOR = 3.0
     "mle_learning_rate",
     "tail",
     default="ism",
-    rule="``1e-4``, where held-out likelihood stops improving",
+    rule=(
+        "``1e-4``, where held-out likelihood stops improving (Adam where "
+        '``solver="auto"`` would pick it: ``1e-2``)'
+    ),
     alpha=' (and, with ``alpha="auto"``, ``alpha_``)',
 )
 class ScoreMatchingEBM(

@@ -27,7 +27,7 @@ from ._xp import home
     *FIT_PARAMETERS,
     "whiten:off",
     default="ism",
-    rule="``1e-4``",
+    rule='``1e-4`` (Adam where ``solver="auto"`` would pick it: ``1e-2``)',
     alpha="",
     why="an inlier class is often too small for its covariance to whiten well",
 )

@@ -322,7 +322,7 @@ def adam_round(est, call, alpha, theta=None):
         to_device=to_device,
         **settings,
     )
-    tol = est._tol("adam")
+    tol, window_steps = est._adam_stopping(*X.shape)
     subtask = steps(est, call, "adam", "epoch", alpha)
     result = _closing(
         subtask,
@@ -335,13 +335,17 @@ def adam_round(est, call, alpha, theta=None):
             max_iter=est.max_iter,
             tol=tol,
             n_iter_no_change=patience(
-                est.n_iter_no_change, batches.n_rows, batches.batch_size
+                est.n_iter_no_change,
+                batches.n_rows,
+                batches.batch_size,
+                window_steps,
             ),
             keep_best=est.early_stopping,
             loss_units=OBJECTIVES[est.objective].units(call.sigma),
             on_epoch=printer(est, "epoch") if est.verbose else None,
             on_iterate=subtask and (lambda theta: subtask.step(to_numpy(theta))),
             weights=weights,
+            warmup=est._adam_warmup(X.shape[1]),
         ),
     )
     if result.hit_max_iter:
@@ -403,7 +407,12 @@ def partial_fit_epoch(est, call, alpha, theta=None, optimizer=None, stream=None)
     # learning_rate_init applies from this call on; the moments carry over.
     learning_rate = est._learning_rate(X.shape[1])
     if first or optimizer is None or optimizer.m.shape != theta.shape:
-        optimizer = AdamState(theta.shape[0], learning_rate, dtype=X.dtype)
+        optimizer = AdamState(
+            theta.shape[0],
+            learning_rate,
+            warmup=est._adam_warmup(X.shape[1]),
+            dtype=X.dtype,
+        )
     else:
         optimizer = copy.deepcopy(optimizer)
         optimizer.learning_rate = learning_rate
