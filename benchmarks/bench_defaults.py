@@ -37,13 +37,15 @@ measured in a separate, untimed fit.
 
 Run: ``python benchmarks/bench_defaults.py`` (about 25 minutes on 2 cores);
 ``--quick`` runs iris and wine once (seconds; CI runs it); ``--large`` only
-the large sizes.
+the large sizes, and ``--large --seeds 5`` repeats the patches' denoising
+pair (autoencoder and MLP) over five seeds, with the paired difference.
 """
 
 import argparse
 import time
 import tracemalloc
 import warnings
+from functools import partial
 
 import numpy as np
 from scipy.ndimage import shift, zoom
@@ -245,8 +247,9 @@ def peak_memory(make, X):
     return peak
 
 
-def patches_job(n, noise=25):
-    """Denoising and density at ``n`` training patches (float32)."""
+def patches_job(n, noise=25, seeds=0):
+    """Denoising and density at ``n`` training patches (float32); with
+    ``seeds``, the denoising pair again over that many ``random_state``."""
     X = training_patches(n, dtype=np.float32)
     scaler = StandardScaler().fit(X)
     Z = scaler.transform(X).astype(np.float32)
@@ -255,12 +258,14 @@ def patches_job(n, noise=25):
     noisy = add_noise(test, noise, seed=1)
     sigma = float(noise / 255 / np.sqrt(np.mean(scaler.scale_**2)))
 
-    def denoised(f):
+    def psnr_of(f):
         def g(P):
             return scaler.inverse_transform(f(scaler.transform(P).astype(np.float32)))
 
-        value = psnr(denoise_image(g, noisy), test)
-        return f"PSNR {value:.2f} dB (noisy {psnr(noisy, test):.2f})"
+        return psnr(denoise_image(g, noisy), test)
+
+    def denoised(f):
+        return f"PSNR {psnr_of(f):.2f} dB (noisy {psnr(noisy, test):.2f})"
 
     print(f"\npatches: {n} x 64 float32 ({Z.nbytes / 2**20:.0f} MiB), noise {noise}")
     Z_noisy = Z + np.float32(sigma) * np.random.default_rng(0).standard_normal(
@@ -288,6 +293,8 @@ def patches_job(n, noise=25):
         f"  {'':<8} peak memory of that fit beyond its input: {peak / 2**20:.0f} MiB"
         f" = {peak / Z.nbytes:.2f} x the data"
     )
+    if seeds:
+        seed_rows(Z, sigma, psnr_of, seeds)
     held_out = extract_patches_2d(test, (8, 8), max_patches=10_000, random_state=0)
     H = scaler.transform(held_out.reshape(-1, 64)).astype(np.float32)
     for label, make in [
@@ -299,10 +306,52 @@ def patches_job(n, noise=25):
         row("density", label, seconds, est, caught, quality, t_mlp)
 
 
-def large(names):
+def seed_rows(Z, sigma, psnr_of, seeds):
+    """The autoencoder and the MLP over ``random_state`` 0, 1, ...: median
+    seconds, mean PSNR +/- its standard error, and the paired difference
+    (one run of each says little when they are a tenth of a dB apart)."""
+    rng = np.random.default_rng(0)
+    Z_noisy = Z + np.float32(sigma) * rng.standard_normal(Z.shape, dtype=np.float32)
+    runs = {"MLPRegressor(64)": [], "DenoisingAutoencoder": []}
+    for seed in range(seeds):
+        for label, make, X, predict in [
+            (
+                "MLPRegressor(64)",
+                partial(MLPRegressor, hidden_layer_sizes=(64,), random_state=seed),
+                (Z_noisy, Z),
+                "predict",
+            ),
+            (
+                "DenoisingAutoencoder",
+                partial(DenoisingAutoencoder, sigma=sigma, random_state=seed),
+                (Z,),
+                "denoise",
+            ),
+        ]:
+            seconds, est, _ = timed_fit(make, *X)
+            value = psnr_of(getattr(est, predict))
+            runs[label].append((seconds, value, est.n_iter_))
+    for label, rows in runs.items():
+        t, v, it = np.array(rows).T
+        print(
+            f"  {'seeds':<8} {label:<24} {np.median(t):7.2f} {'':>5} "
+            f"{int(it.min())}-{int(it.max()):<3} PSNR {v.mean():.3f} "
+            f"+/- {v.std(ddof=1) / np.sqrt(seeds):.3f} dB over {seeds} seeds"
+        )
+    d = (
+        np.array(runs["DenoisingAutoencoder"])[:, 1]
+        - np.array(runs["MLPRegressor(64)"])[:, 1]
+    )
+    print(
+        f"  {'seeds':<8} autoencoder - MLP, paired: {d.mean():+.3f} "
+        f"+/- {d.std(ddof=1) / np.sqrt(seeds):.3f} dB"
+    )
+
+
+def large(names, seeds=0):
     for name in names:
         if name.startswith("patches-"):
-            patches_job(int(float(name.split("-")[1])))
+            patches_job(int(float(name.split("-")[1])), seeds=seeds)
         else:
             n = int(float(name.split("-")[1]))
             X, y = images(n)
@@ -320,6 +369,12 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--large", action="store_true", help="the large sizes only")
     parser.add_argument("--sizes", default=",".join(LARGE), help="with --large")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=0,
+        help="with --large: repeat the patches' denoising pair over this many seeds",
+    )
     args = parser.parse_args()
     names = (
         ["iris", "wine"]
@@ -344,7 +399,7 @@ def main():
         density_job(name, X, repeats, t_mlp)
     if args.large or not args.quick:
         print("\nAt real size (one fit each):")
-        large(args.sizes.split(",") if args.large else LARGE)
+        large(args.sizes.split(",") if args.large else LARGE, args.seeds)
     print("\nthreadpoolctl.threadpool_info():")
     for info in threadpool_info():
         print(
