@@ -55,7 +55,7 @@ class AdamState:
         (step ``t`` uses ``learning_rate * min(1, t / warmup)``); 0: none.
         Adam's first steps divide by second moments estimated from a few
         gradients, and on data with many features their full size kills
-        ReLU units for good (``doc/defaults.rst``, "Adam").
+        ReLU units for good (``doc/defaults.rst``, "At real size").
     dtype : dtype, default=np.float64
         Of the moments, and of the parameters and gradients they step: the
         minibatch solver keeps all three in the data's dtype, so that a

@@ -65,13 +65,16 @@ class _SettingsMixin:
         scaled = -(-self._ADAM_MIN_ROWS * 64 // max(n_features, 64))
         return max(self._ADAM_FLOOR_ROWS, scaled)
 
+    def _real_size(self, n_samples, n_features):
+        """Whether solver="auto" picks Adam for this data (and Adam's
+        real-size stopping rule applies, ``_adam_stopping``)."""
+        return n_samples >= self._adam_min_rows(n_features)
+
     def _choose_solver(self, n_samples, n_features):
         """The solver a fit on ``n_samples`` rows of ``n_features`` uses."""
         if self.solver != "auto":
             return self.solver
-        if n_samples >= self._adam_min_rows(n_features):
-            return "adam"
-        return "lbfgs"
+        return "adam" if self._real_size(n_samples, n_features) else "lbfgs"
 
     # n_corruptions="auto" for a criterion that needs noise (doc/defaults.rst).
     _NOISY_COPIES = 3
@@ -138,10 +141,8 @@ class _SettingsMixin:
         auto = self.n_iter_no_change == "auto"
         return 10 if auto else self.n_iter_no_change
 
-    def _tol(self, solver):
-        if self.tol is not None:
-            return self.tol
-        return self._LBFGS_TOL
+    def _lbfgs_tol(self):
+        return self._LBFGS_TOL if self.tol is None else self.tol
 
     # Adam's stopping rule, (tol, window in steps), on data large enough that
     # solver="auto" picks Adam, and below (doc/defaults.rst, "Adam"). On
@@ -156,7 +157,7 @@ class _SettingsMixin:
 
     def _adam_stopping(self, n_samples, n_features):
         """(tol, the "auto" window in steps) of an Adam fit on this data."""
-        large = n_samples >= self._adam_min_rows(n_features)
+        large = self._real_size(n_samples, n_features)
         tol, steps = self._ADAM_STOP_LARGE if large else self._ADAM_STOP_SMALL
         return (tol if self.tol is None else self.tol), steps
 
@@ -172,9 +173,9 @@ class _SettingsMixin:
         pre-activation moves with the number of its inputs: on 784-pixel
         images 1e-2 left most ReLU units dead (linear-classifier accuracy on
         ``transform`` 0.77, raw pixels 0.92). With the solver's warm-up
-        (``_adam._WARMUP_STEPS``) a step of 1e-2 * sqrt(64 / 784) = 2.9e-3
-        is safe there, and reaches the quality of 64 / 784 (8.2e-4) in a
-        third of the epochs (doc/defaults.rst, "Adam")."""
+        (``_WARMUP_STEPS``, below) a step of 1e-2 * sqrt(64 / 784) = 2.9e-3
+        is safe there, and reaches the quality of 64 / 784 (8.2e-4) in
+        fewer epochs (doc/defaults.rst, "At real size")."""
         if self.learning_rate_init != "auto":
             return self.learning_rate_init
         return 1e-2 * min(1.0, 64 / n_features) ** 0.5
@@ -184,7 +185,7 @@ class _SettingsMixin:
     # 1 / (1 - beta_2) = 1000 steps. Its first steps divide by second moments
     # estimated from a few gradients; on 784 features a full step from the
     # start left ReLU units dead for good at any step above 2e-3, and with
-    # the ramp steps up to 8e-3 trained (doc/defaults.rst, "Adam"). Up to 64
+    # the ramp steps up to 8e-3 trained (doc/defaults.rst, "At real size"). Up to 64
     # features the step is 1e-2 as it always was, without a ramp.
     _WARMUP_STEPS = 300
 

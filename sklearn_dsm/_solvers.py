@@ -224,7 +224,7 @@ def lbfgs_round(est, call, alpha, theta=None):
     theta0 = start_theta(est, call, theta)
     objective = OBJECTIVES[est.objective]
     units = objective.units(sigma)
-    tol, window = est._tol("lbfgs"), est._lbfgs_window()
+    tol, window = est._lbfgs_tol(), est._lbfgs_window()
     target = objective.target(X, X_noisy, sigma, call.weights)
     weights = row_weights(call.weights, X_noisy, X)
     if call.xp is not np:
