@@ -150,7 +150,11 @@ def start_theta(est, call, theta=None):
         return theta
     return pack(
         *initial_theta(
-            call.X, est.n_components, call.rng, call.weights, est._initial_tail_bound()
+            call.X,
+            est.n_components,
+            call.rng,
+            call.weights,
+            est._initial_spectral_bound(call.X.shape[1]),
         )
     )
 

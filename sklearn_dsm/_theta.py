@@ -43,7 +43,7 @@ def unpack(theta, n_components, n_features, dtype=np.float64):
     return W, b, c
 
 
-def initial_theta(X, n_components, rng, weights=None, tail_bound=None):
+def initial_theta(X, n_components, rng, weights=None, spectral_bound=None):
     """Small random W scaled to the data, b = 0, c = the data mean.
 
     W is Glorot-uniform divided by the data's root-mean-square spread, so
@@ -53,10 +53,12 @@ def initial_theta(X, n_components, rng, weights=None, tail_bound=None):
     different members of the family; standardise, or whiten.)
     c = mean(X) centres the model's base Gaussian N(c, sigma^2 I) on the data.
     With ``weights``, the mean and spread are weighted. Returns float64
-    (W, b, c); draws from ``rng`` (a RandomState). With ``tail_bound`` (for
-    activations whose antiderivative grows faster than linearly), W is shrunk
-    to that largest singular value if its draw exceeds it, so that the
-    initial model is a density (``_normalisable``).
+    (W, b, c); draws from ``rng`` (a RandomState). With ``spectral_bound``
+    (the ReLU's, whose antiderivative grows faster than linearly), W is
+    shrunk to that largest singular value if its draw exceeds it: 1/2 makes
+    the initial model a density (``_normalisable``); an autoencoder's larger
+    bound only keeps the initial gain ``||W||^2`` of data of small spread
+    in check (``_SettingsMixin._initial_spectral_bound``).
     """
     n_features = X.shape[1]
     mean, spread = mean_and_spread(X, weights)
@@ -64,8 +66,8 @@ def initial_theta(X, n_components, rng, weights=None, tail_bound=None):
         spread = 1.0
     limit = np.sqrt(6.0 / (n_features + n_components)) / spread
     W = rng.uniform(-limit, limit, size=(n_components, n_features))
-    if tail_bound is not None:
+    if spectral_bound is not None:
         largest = np.linalg.norm(W, 2)
-        if largest > tail_bound:
-            W *= tail_bound / largest
+        if largest > spectral_bound:
+            W *= spectral_bound / largest
     return W, np.zeros(n_components), mean

@@ -1,9 +1,15 @@
-"""The flat parameter vector (``_theta``): pack and unpack, and their checks."""
+"""The flat parameter vector (``_theta``): pack and unpack, their checks,
+and the initial draw."""
 
 import numpy as np
 import pytest
 
-from sklearn_dsm._theta import n_params, pack, unpack
+from sklearn_dsm import (
+    DenoisingAutoencoder,
+    ScoreMatchingEBM,
+    ScoreMatchingOutlierDetector,
+)
+from sklearn_dsm._theta import initial_theta, n_params, pack, unpack
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -23,3 +29,43 @@ def test_pack_unpack_round_trip(dtype):
 def test_unpack_rejects_wrong_length():
     with pytest.raises(ValueError, match="n_components=4, n_features=3"):
         unpack(np.zeros(10), 4, 3)
+
+
+def test_initial_theta_caps_the_largest_singular_value_and_no_more():
+    rng = np.random.RandomState(0)
+    # Data of small spread: the Glorot draw divided by it is large.
+    X = 0.01 * rng.normal(size=(200, 16))
+    W_free, _, _ = initial_theta(X, 16, np.random.RandomState(1))
+    assert np.linalg.norm(W_free, 2) > 100
+    for bound in (0.5, 2.0):
+        W, b, c = initial_theta(X, 16, np.random.RandomState(1), spectral_bound=bound)
+        assert np.linalg.norm(W, 2) == pytest.approx(bound)
+        # Shrunk, not redrawn: the same direction.
+        np.testing.assert_allclose(
+            W / np.linalg.norm(W), W_free / np.linalg.norm(W_free)
+        )
+        np.testing.assert_array_equal(b, 0)
+        np.testing.assert_allclose(c, X.mean(axis=0))
+    # A draw already inside the bound is kept as drawn.
+    W, _, _ = initial_theta(X, 16, np.random.RandomState(1), spectral_bound=1e6)
+    np.testing.assert_array_equal(W, W_free)
+
+
+@pytest.mark.parametrize(
+    "make, activation, n_features, expected",
+    [
+        # The autoencoder starts from Glorot's draw, capped at 2, up to 64
+        # features; above, and for the densities, at 1/2 (a density).
+        (DenoisingAutoencoder, "relu", 64, 2.0),
+        (DenoisingAutoencoder, "relu", 65, 0.5),
+        (ScoreMatchingEBM, "relu", 8, 0.5),
+        (ScoreMatchingOutlierDetector, "relu", 8, 0.5),
+        # A sigmoid model starts as drawn.
+        (DenoisingAutoencoder, "sigmoid", 8, None),
+        (ScoreMatchingEBM, "sigmoid", 784, None),
+    ],
+)
+def test_initial_spectral_bound_by_estimator_and_width(
+    make, activation, n_features, expected
+):
+    assert make(activation=activation)._initial_spectral_bound(n_features) == expected
