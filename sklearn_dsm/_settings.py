@@ -104,29 +104,32 @@ class _SettingsMixin:
             return None
         return 0.9
 
-    # The largest singular value of the initial W of a ReLU model (see
-    # initial_theta; a sigmoid's W starts as drawn). A density starts as
-    # one: at most 1/2, half the bound that proves it one (_normalisable).
-    # An autoencoder is not held to that bound. On up to 64 features it
+    # The largest singular value of the initial W of a ReLU model, and the
+    # one it takes instead on centred rows (see initial_theta; a sigmoid's W
+    # starts as drawn). A density starts as one: at most 1/2, half the bound
+    # that proves it one (_normalisable). An autoencoder is not held to that
+    # bound. On centred rows of up to 64 features (standardised patches) it
     # starts from Glorot's draw (largest singular value about 2 on a square
-    # layer of standardised data), capped at 2 so that data of small spread
-    # (W is divided by it) cannot start it at a gain ||W||^2 in the tens:
-    # on 100,000 image patches that start denoised 0.18 to 0.27 dB better
-    # than 1/2 at noise 15 and 25 (doc/defaults.rst, "At real size"), and
-    # on the small sets L-BFGS fits features as good. Above 64 features,
-    # where Adam's first steps already need a warm-up, a larger start left
-    # 784-pixel images' features worse and slower (0.922 against 0.944
-    # accuracy, 30% more epochs; no cap: every unit dead) and the start
-    # stays at 1/2.
+    # layer), capped at 2 so that rows of small spread (W is divided by it)
+    # cannot start it at a gain ||W||^2 in the tens: on 100,000 standardised
+    # image patches that start denoised 0.18 to 0.27 dB better than 1/2 at
+    # noise 15 and 25 (doc/defaults.rst, "At real size"), and on the small
+    # sets L-BFGS fits features as good. On uncentred rows (pixels in
+    # [0, 1]), where W's pull on their mean decides which units live, the
+    # larger start went both ways (-1.8 dB on 20,000 patches of 256 units,
+    # +0.5 dB on 100,000) and the start stays at 1/2; above 64 features too,
+    # where a larger start left 784-pixel images' features worse and slower
+    # (0.922 against 0.944 accuracy; no cap: every unit dead).
     _DENSITY_START = 0.5
     _AUTOENCODER_START = 2.0
 
-    def _initial_spectral_bound(self, n_features):
+    def _initial_spectral_bounds(self, n_features):
+        """(spectral_bound, centred_bound) of initial_theta."""
         if ACTIVATIONS[self.activation].bounded_growth:
-            return None
+            return None, None
         if self._is_density or n_features > 64:
-            return self._DENSITY_START
-        return self._AUTOENCODER_START
+            return self._DENSITY_START, None
+        return self._DENSITY_START, self._AUTOENCODER_START
 
     def _check_objective_and_corruptions(self):
         if self.n_corruptions == 0 and OBJECTIVES[self.objective].needs_noise:

@@ -154,7 +154,7 @@ def start_theta(est, call, theta=None):
             est.n_components,
             call.rng,
             call.weights,
-            est._initial_spectral_bound(call.X.shape[1]),
+            *est._initial_spectral_bounds(call.X.shape[1]),
         )
     )
 

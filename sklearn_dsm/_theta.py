@@ -43,7 +43,9 @@ def unpack(theta, n_components, n_features, dtype=np.float64):
     return W, b, c
 
 
-def initial_theta(X, n_components, rng, weights=None, spectral_bound=None):
+def initial_theta(
+    X, n_components, rng, weights=None, spectral_bound=None, centred_bound=None
+):
     """Small random W scaled to the data, b = 0, c = the data mean.
 
     W is Glorot-uniform divided by the data's root-mean-square spread, so
@@ -56,9 +58,11 @@ def initial_theta(X, n_components, rng, weights=None, spectral_bound=None):
     (W, b, c); draws from ``rng`` (a RandomState). With ``spectral_bound``
     (the ReLU's, whose antiderivative grows faster than linearly), W is
     shrunk to that largest singular value if its draw exceeds it: 1/2 makes
-    the initial model a density (``_normalisable``); an autoencoder's larger
-    bound only keeps the initial gain ``||W||^2`` of data of small spread
-    in check (``_SettingsMixin._initial_spectral_bound``).
+    the initial model a density (``_normalisable``). ``centred_bound``, if
+    given, replaces it when the rows are centred (the root-mean-square of
+    their mean at most a tenth of their spread): an autoencoder's larger
+    start, which only keeps the initial gain ``||W||^2`` of data of small
+    spread in check (``_SettingsMixin._initial_spectral_bounds``).
     """
     n_features = X.shape[1]
     mean, spread = mean_and_spread(X, weights)
@@ -66,6 +70,8 @@ def initial_theta(X, n_components, rng, weights=None, spectral_bound=None):
         spread = 1.0
     limit = np.sqrt(6.0 / (n_features + n_components)) / spread
     W = rng.uniform(-limit, limit, size=(n_components, n_features))
+    if centred_bound is not None and np.sqrt(np.mean(mean**2)) <= 0.1 * spread:
+        spectral_bound = centred_bound
     if spectral_bound is not None:
         largest = np.linalg.norm(W, 2)
         if largest > spectral_bound:

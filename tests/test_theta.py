@@ -51,21 +51,34 @@ def test_initial_theta_caps_the_largest_singular_value_and_no_more():
     np.testing.assert_array_equal(W, W_free)
 
 
+def test_initial_theta_takes_the_centred_bound_on_centred_rows_only():
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(500, 16))
+    Z -= Z.mean(axis=0)  # centred: the larger start
+    for X, expected in [(0.1 * Z, 2.0), (0.1 * Z + 0.2, 0.5)]:
+        W, _, _ = initial_theta(
+            X, 16, np.random.RandomState(1), spectral_bound=0.5, centred_bound=2.0
+        )
+        assert np.linalg.norm(W, 2) == pytest.approx(expected)
+
+
 @pytest.mark.parametrize(
     "make, activation, n_features, expected",
     [
-        # The autoencoder starts from Glorot's draw, capped at 2, up to 64
-        # features; above, and for the densities, at 1/2 (a density).
-        (DenoisingAutoencoder, "relu", 64, 2.0),
-        (DenoisingAutoencoder, "relu", 65, 0.5),
-        (ScoreMatchingEBM, "relu", 8, 0.5),
-        (ScoreMatchingOutlierDetector, "relu", 8, 0.5),
+        # The autoencoder starts from Glorot's draw, capped at 2, on centred
+        # rows of up to 64 features; otherwise, and for the densities, at
+        # 1/2 (a density).
+        (DenoisingAutoencoder, "relu", 64, (0.5, 2.0)),
+        (DenoisingAutoencoder, "relu", 65, (0.5, None)),
+        (ScoreMatchingEBM, "relu", 8, (0.5, None)),
+        (ScoreMatchingOutlierDetector, "relu", 8, (0.5, None)),
         # A sigmoid model starts as drawn.
-        (DenoisingAutoencoder, "sigmoid", 8, None),
-        (ScoreMatchingEBM, "sigmoid", 784, None),
+        (DenoisingAutoencoder, "sigmoid", 8, (None, None)),
+        (ScoreMatchingEBM, "sigmoid", 784, (None, None)),
     ],
 )
-def test_initial_spectral_bound_by_estimator_and_width(
+def test_initial_spectral_bounds_by_estimator_and_width(
     make, activation, n_features, expected
 ):
-    assert make(activation=activation)._initial_spectral_bound(n_features) == expected
+    bounds = make(activation=activation)._initial_spectral_bounds(n_features)
+    assert bounds == expected
