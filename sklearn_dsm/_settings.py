@@ -46,6 +46,12 @@ class _SettingsMixin:
             )
         return sigma
 
+    # The width the real-size rules are written for (8 x 8 patches): above
+    # it the solver's threshold, Adam's step and warm-up, and the
+    # autoencoder's start scale with the features or take their careful
+    # settings (each rule below says why).
+    _BASE_FEATURES = 64
+
     # solver="auto": minibatch Adam from _ADAM_MIN_ROWS rows of up to 64
     # features, and above 64 features from as many rows as hold
     # _ADAM_MIN_ROWS * 64 numbers, but never below _ADAM_FLOOR_ROWS. Below
@@ -62,7 +68,8 @@ class _SettingsMixin:
 
     def _adam_min_rows(self, n_features):
         """Rows from which solver="auto" picks Adam, for ``n_features``."""
-        scaled = -(-self._ADAM_MIN_ROWS * 64 // max(n_features, 64))
+        base = self._BASE_FEATURES
+        scaled = -(-self._ADAM_MIN_ROWS * base // max(n_features, base))
         return max(self._ADAM_FLOOR_ROWS, scaled)
 
     def _real_size(self, n_samples, n_features):
@@ -127,7 +134,7 @@ class _SettingsMixin:
         """(spectral_bound, centred_bound) of initial_theta."""
         if ACTIVATIONS[self.activation].bounded_growth:
             return None, None
-        if self._is_density or n_features > 64:
+        if self._is_density or n_features > self._BASE_FEATURES:
             return self._DENSITY_START, None
         return self._DENSITY_START, self._AUTOENCODER_START
 
@@ -200,7 +207,7 @@ class _SettingsMixin:
         fewer epochs (doc/defaults.rst, "At real size")."""
         if self.learning_rate_init != "auto":
             return self.learning_rate_init
-        return 1e-2 * min(1.0, 64 / n_features) ** 0.5
+        return 1e-2 * min(1.0, self._BASE_FEATURES / n_features) ** 0.5
 
     # Above 64 features Adam's step ramps up over this many steps
     # (AdamState's warmup), a tenth of its memory of the squared gradients,
@@ -212,7 +219,7 @@ class _SettingsMixin:
     _WARMUP_STEPS = 300
 
     def _adam_warmup(self, n_features):
-        return self._WARMUP_STEPS if n_features > 64 else 0
+        return self._WARMUP_STEPS if n_features > self._BASE_FEATURES else 0
 
     def _batch_size(self):
         return 200 if self.batch_size == "auto" else self.batch_size
