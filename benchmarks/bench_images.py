@@ -64,11 +64,12 @@ WIDTH = 64
 # At 1e-2 one fit of the three diverged (noise 15: the loss jumped from 1.0
 # to 401 at epoch 20, 72% of the units dead, 23.76 dB); at 5e-3 none did.
 # The real-size rule (1% over 100 steps) stopped it at noise 15 after 22
-# epochs (27.37 dB, step 1e-2), where the strict one runs 110 to 29.02 dB.
+# epochs (27.37 dB, step 1e-2), where the strict one runs 110 to 29.02 dB
+# (both at the default alpha=0.1).
 # The L2 penalty nearly off: alpha is in score-matching units, where the
 # data term falls as 1 / sigma^2 and the penalty does not, so the default
 # 0.1 weighs about (sigma_50 / sigma_15)^2 = 11 times as much at noise 50
-# as at 15; at 1e-3 (0 scored the same) the 1024 units denoised 0.2, 0.3
+# as at 15; at 1e-3 (0 scored the same at noise 50) the 1024 units denoised 0.2, 0.3
 # and 0.5 dB better at noise 15, 25 and 50 (doc/images.rst).
 BEST = dict(
     n_components=1024,

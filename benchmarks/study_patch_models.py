@@ -15,8 +15,9 @@ studies:
    the package's tied ReLU autoencoder of 1024 units, the same width
    untied, the tied one with a learned scalar skip (``a x + W^T h + c``,
    still the gradient of an energy), and two untied hidden layers of 512
-   units (no longer an energy model). Same loop, same schedule: the rows
-   differ by the model alone.
+   units (no longer an energy model). Same loop, same schedule; the tied
+   models start from Glorot's normal draw, the untied ones from PyTorch's
+   default ``Linear`` start.
 
 Run: ``python benchmarks/study_patch_models.py`` (about 25 minutes on 2
 cores; ``--jobs alpha`` or ``--jobs models`` picks one, ``--noise 25``
@@ -131,7 +132,8 @@ def models_study(noises, n, epochs):
         Z, _, per_pixel, score = setting(n, noise)
         X = torch.tensor(Z)
         # The noise per standardised pixel (the pixels' scales differ by a
-        # few percent; the package's sigma is their root mean square).
+        # few percent; the package's sigma above is noise / 255 over their
+        # root mean square, within 1e-6 of the per-pixel noise's).
         s = torch.tensor(per_pixel, dtype=torch.float32)
         for label, make in models.items():
             torch.manual_seed(0)
@@ -166,11 +168,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", default="alpha,models")
     parser.add_argument("--noise", default="15,25,50")
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3, help="at least 2")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     noises = [int(v) for v in args.noise.split(",")]
+    if args.seeds < 2:
+        parser.error("--seeds must be at least 2 (a paired standard error)")
     n, epochs = (10_000, 5) if args.quick else (100_000, args.epochs)
     for info in threadpool_info():
         print(

@@ -9,9 +9,9 @@ guide's "Choosing the activation"). Here two
 the ReLU, learn from 8x8 grayscale patches of one of scikit-learn's sample
 images at the noise level of the task, and denoise a crop of the other
 image, rebuilt from every overlapping patch. The first figure shows the
-filters each learns; the second, the image each returns. A shorter run than
-``benchmarks/study_activation.py`` (10,000 patches, 128 units, about 40 epochs
-against 20,000, 256 and up to 200), where the ReLU leads by 2.2 dB.
+filters each learns; the second, the image each returns. A smaller run than
+``benchmarks/study_activation.py`` (10,000 patches and 128 units against
+20,000 and 256), where the ReLU leads by 2.9 dB.
 """
 
 # %%
