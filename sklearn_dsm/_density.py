@@ -99,8 +99,9 @@ class _NormalisedDensityMixin:
         """
         check_is_fitted(self)
         if getattr(self, "_pending_log_partition", None) is not None:
-            # AIS runs on the host; what it stores goes where the model lives.
-            state = self._host()._density_state()
+            # AIS runs where the model lives; what the host computes (the
+            # tail) goes there too.
+            state = self._density_state()
             self._store_normalisation(
                 {k: self._at_home(v) if is_array(v) else v for k, v in state.items()}
             )
@@ -153,9 +154,13 @@ class _NormalisedDensityMixin:
         # 0.006 (doc/defaults.rst).
         mean, spread = mean_and_spread(X, weights)
         base = (mean, max(spread, self.sigma_))
+        # The chains run where the model lives: during a fit under array API
+        # dispatch, where its objective ran (the fit builds its result on the
+        # host), otherwise where the parameters are.
+        theta = self._theta if call is None else map(call.to_device, self._theta)
         try:
             chains, log_w, _ = anneal(
-                *self._theta,
+                *theta,
                 self.sigma_,
                 self.n_ais_chains,
                 self.n_ais_steps,
@@ -169,12 +174,13 @@ class _NormalisedDensityMixin:
                 subtask.close()
         log_z, log_z_std = log_partition_from_weights(log_w, X.shape[1], base[1])
         # The AIS end points, weighted, are draws from the model: reuse them.
-        far = far_mass(chains.X, log_w, X, self.sigma_, sample_weight=weights)
+        far = far_mass(to_numpy(chains.X), log_w, X, self.sigma_, sample_weight=weights)
         return {
             "log_partition_": float(log_z),
             "log_partition_std_": float(log_z_std),
             "far_mass_": far,
-            **self._fit_tail(X, float(log_z), weights),
+            # The tail is fitted on the host, to the host's rows.
+            **self._host()._fit_tail(X, float(log_z), weights),
         }
 
     def _density_state(self):
@@ -188,7 +194,7 @@ class _NormalisedDensityMixin:
         if pending is None:
             names = ("log_partition_", *TAIL_ATTRIBUTES)
             return {name: getattr(self, name) for name in names if hasattr(self, name)}
-        seed = zlib.crc32(pack(*self._theta).tobytes())
+        seed = zlib.crc32(pack(*map(to_numpy, self._theta)).tobytes())
         state = self._normalisation(pending, np.random.RandomState(seed))
         self._warn_if_unreliable(state)
         return state
@@ -269,12 +275,6 @@ class _NormalisedDensityMixin:
         True
         """
         X = self._checked(X, "score_samples")
-        if not isinstance(X, np.ndarray) and (
-            getattr(self, "_pending_log_partition", None) is not None
-        ):
-            # A pending AIS run is made on the host (array API dispatch): the
-            # rows go there and back.
-            return self._at_home(self._host().score_samples(to_numpy(X)))
         log_density = -self._energy(X)
         state = self._density_state()
         log_density = self._shift(log_density, state["log_partition_"])
@@ -295,19 +295,28 @@ class _NormalisedDensityMixin:
         if "tail_weight_" not in state:
             return super()._draw(n_samples, rng)
         n_tail = int(rng.binomial(n_samples, state["tail_weight_"]))
+        xp, device = home(self.components_)
         parts = []
         if n_tail < n_samples:
             parts.append(super()._draw(n_samples - n_tail, rng))
         if n_tail:
+            # The tail's draws are made on the host, and go where the model
+            # lives.
             tail = sample_tail(
                 n_tail,
-                state["tail_location_"],
-                state["tail_scatter_"],
+                to_numpy(state["tail_location_"]),
+                to_numpy(state["tail_scatter_"]),
                 state["tail_dof_"],
                 rng,
             )
-            parts.append(tail.astype(self.components_.dtype))
-        return np.vstack(parts)[rng.permutation(n_samples)]
+            if xp is np:
+                parts.append(tail.astype(self.components_.dtype))
+            else:
+                parts.append(xp.astype(self._at_home(tail), self.components_.dtype))
+        order = rng.permutation(n_samples)
+        if xp is np:
+            return np.vstack(parts)[order]
+        return xp.take(xp.concat(parts), xp.asarray(order, device=device), axis=0)
 
     def score(self, X, y=None):
         """Mean log-likelihood of the rows of ``X`` (as ``GaussianMixture.score``).

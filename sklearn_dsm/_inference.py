@@ -453,14 +453,14 @@ class _AutoencoderFaceMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
                 f"n_samples must be a positive integer; got {n_samples!r}."
             )
         self._check_density()
-        # The chains run on the host; the draws go where the model lives.
-        return self._at_home(
-            self._host()._draw(n_samples, check_random_state(random_state))
-        )
+        # The chains run where the model lives (array API dispatch), on the
+        # host's random stream: a device model draws the NumPy model's rows
+        # to rounding.
+        return self._draw(n_samples, check_random_state(random_state))
 
     def _draw(self, n_samples, rng):
         """``n_samples`` draws of the checked model, in the input's
-        coordinates and the parameters' dtype."""
+        coordinates and the parameters' dtype, where the parameters live."""
         X = sample_model(
             *self._theta,
             self.sigma_,
@@ -468,7 +468,10 @@ class _AutoencoderFaceMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             random_state=rng,
             activation=self.activation,
         )
-        return self._from_model(X).astype(self.components_.dtype, copy=False)
+        X = self._from_model(X)
+        if not isinstance(X, np.ndarray):
+            return home(X)[0].astype(X, self.components_.dtype)
+        return X.astype(self.components_.dtype, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -184,12 +184,12 @@ def estimate_log_partition(
     for name, value, low in budget:
         if not isinstance(value, Integral) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
-    # AIS runs on the host, in NumPy: a model fitted under array API
-    # dispatch is read through a NumPy copy of its parameters.
-    estimator = estimator._host()
+    # The chains run where the model lives (array API dispatch); the base's
+    # mean and spread, one pass over the rows, are taken on the host.
     base = None
     if X is not None:
-        Z = estimator._validate(to_numpy(X), "estimate_log_partition")
+        host = estimator._host()
+        Z = host._validate(to_numpy(X), "estimate_log_partition")
         mean, spread = mean_and_spread(Z)
         base = (mean, max(spread, estimator.sigma_))
     return log_partition_ais(

@@ -23,7 +23,12 @@ path (annealed importance sampling: :mod:`sklearn_dsm._partition` turns its
 weights into log Z); :func:`sample_model` turns it into draws.
 
 Everything here runs in float64 whatever the model's dtype: log-weights are
-sums of thousands of increments.
+sums of thousands of increments. The chains run where the parameters live:
+NumPy, or, for a model fitted under array API dispatch, the parameters'
+namespace and device, in the widest float the device has (float64 but on
+Apple's MPS). The random draws are made on the host from the same stream
+either way and moved to the device, so a device run differs from the NumPy
+run by rounding alone (``doc/array_api.rst``).
 """
 
 import numpy as np
@@ -31,6 +36,7 @@ from scipy.special import expit, logsumexp
 from sklearn.utils import check_random_state
 
 from ._activations import get_activation
+from ._xp import home, to_namespace, to_numpy, widest_float
 
 # MALA's acceptance rate that maximises efficiency for smooth targets (Roberts
 # and Rosenthal, 1998); the step size is steered towards it.
@@ -46,20 +52,49 @@ class _Chains:
     """
 
     def __init__(self, W, b, c, sigma, X, base=None, activation="sigmoid"):
-        self.W, self.b, self.c = (np.asarray(a, dtype=np.float64) for a in (W, b, c))
+        # NumPy, or the namespace and device of a model fitted under array
+        # API dispatch: the chains run where W lives.
+        self.xp, self.device = home(W)
+        self.wide = widest_float(W)
+        self.W, self.b, self.c = (self._here(a) for a in (W, b, c))
         self.activation = get_activation(activation)
         self.var = float(sigma) ** 2
-        self.base_mean, base_scale = base_gaussian(self.c, sigma, base)
+        base_mean, base_scale = base_gaussian(c, sigma, base)
+        self.base_mean = self._here(base_mean)
         self.base_var = base_scale**2
         # -E(x) = (F - |x - c|^2 / 2) / sigma^2 + this constant.
-        self.log_model_shift = 0.5 * float(self.c @ self.c) / self.var
-        self.X = np.array(X, dtype=np.float64)
+        self.log_model_shift = 0.5 * float(self._dot(self.c, self.c)) / self.var
+        self.X = np.array(X, dtype=np.float64) if self.xp is np else self._here(X)
         self.F, self.drift = self._features(self.X)
 
+    def _here(self, array):
+        """``array`` (NumPy or the chains' namespace) in the chains' float,
+        where they run."""
+        if self.xp is np:
+            return np.asarray(array, dtype=np.float64)
+        if isinstance(array, np.ndarray):
+            array = to_namespace(np.asarray(array, dtype=np.float64), *home(self.W))
+        return self.xp.astype(array, self.wide, copy=False)
+
+    def _drawn(self, values):
+        """Host draws (float64 NumPy), moved to where the chains run."""
+        return values if self.xp is np else self._here(values)
+
+    def _dot(self, a, b):
+        """Row-wise dot products of ``a`` and ``b`` (or the dot product of two
+        vectors)."""
+        if self.xp is np:
+            return a @ b if a.ndim == 1 else np.einsum("ij,ij->i", a, b)
+        return self.xp.sum(a * b, axis=-1)
+
     def _features(self, X):
+        xp, act = self.xp, self.activation
+        if xp is not np:
+            A = X @ self.W.T + self.b
+            F = xp.sum(act.xp_antiderivative(A, xp), axis=1)
+            return F, act.xp_value(A, xp) @ self.W
         A = X @ self.W.T
         A += self.b
-        act = self.activation
         F = act.antiderivative(A.copy()).sum(axis=1)
         # The elementwise passes, not the products, dominate a step at these
         # sizes (256 chains x 64 units): the activation's affine unit form
@@ -76,15 +111,13 @@ class _Chains:
     def _log_f_and_grad(self, X, F, drift, beta):
         """``log f_beta`` (up to a constant) and its gradient, for each chain."""
         diff = self.c - X
-        log_f = (F - 0.5 * np.einsum("ij,ij->i", diff, diff)) / self.var
+        log_f = (F - 0.5 * self._dot(diff, diff)) / self.var
         grad = (diff + drift) / self.var
         if beta == 1.0:
             return log_f, grad  # the model itself: the base drops out
         to_base = self.base_mean - X
         log_f *= beta
-        log_f += (0.5 * (1.0 - beta) / self.base_var) * np.einsum(
-            "ij,ij->i", to_base, -to_base
-        )
+        log_f += (0.5 * (1.0 - beta) / self.base_var) * self._dot(to_base, -to_base)
         grad *= beta
         grad += ((1.0 - beta) / self.base_var) * to_base
         return log_f, grad
@@ -95,39 +128,55 @@ class _Chains:
         diff = self.c - self.X
         to_base = self.base_mean - self.X
         return (
-            (self.F - 0.5 * np.einsum("ij,ij->i", diff, diff)) / self.var
+            (self.F - 0.5 * self._dot(diff, diff)) / self.var
             + self.log_model_shift
-            + 0.5 * np.einsum("ij,ij->i", to_base, to_base) / self.base_var
+            + 0.5 * self._dot(to_base, to_base) / self.base_var
         )
 
     def mala_step(self, beta, step, rng):
         """One MALA step at temperature beta for every chain; returns acceptance."""
         log_f, grad = self._log_f_and_grad(self.X, self.F, self.drift, beta)
-        noise = rng.standard_normal(self.X.shape)
+        noise = self._drawn(rng.standard_normal(self.X.shape))
         half_step2 = 0.5 * step**2
         X_new = self.X + half_step2 * grad + step * noise
         F_new, drift_new = self._features(X_new)
         log_f_new, grad_new = self._log_f_and_grad(X_new, F_new, drift_new, beta)
         # log q(x | x') - log q(x' | x) of the Langevin proposal.
         back = self.X - X_new - half_step2 * grad_new
-        log_q_ratio = 0.5 * np.einsum("ij,ij->i", noise, noise) - np.einsum(
-            "ij,ij->i", back, back
-        ) / (2 * step**2)
-        log_u = np.log(rng.uniform(size=self.X.shape[0]))
+        log_q_ratio = 0.5 * self._dot(noise, noise) - self._dot(back, back) / (
+            2 * step**2
+        )
+        log_u = self._drawn(np.log(rng.uniform(size=self.X.shape[0])))
         accept = log_u < log_f_new - log_f + log_q_ratio
+        if self.xp is not np:
+            xp, rows = self.xp, self.xp.expand_dims(accept, axis=1)
+            self.X = xp.where(rows, X_new, self.X)
+            self.F = xp.where(accept, F_new, self.F)
+            self.drift = xp.where(rows, drift_new, self.drift)
+            return float(xp.mean(xp.astype(accept, self.wide)))
         np.copyto(self.X, X_new, where=accept[:, None])
         np.copyto(self.F, F_new, where=accept)
         np.copyto(self.drift, drift_new, where=accept[:, None])
         return float(accept.mean())
 
+    def keep(self, rows):
+        """Keep the chains ``rows`` (NumPy indices, repeats allowed)."""
+        if self.xp is not np:
+            rows = self.xp.asarray(rows, device=self.device)
+            take = self.xp.take
+            self.X, self.F, self.drift = (
+                take(a, rows, axis=0) for a in (self.X, self.F, self.drift)
+            )
+            return
+        self.X, self.F, self.drift = self.X[rows], self.F[rows], self.drift[rows]
+
 
 def base_gaussian(c, sigma, base=None):
     """``(mean, scale)`` of the isotropic Gaussian the annealing starts from:
-    ``base`` if given, else the model's own ``N(c, sigma^2 I)``."""
-    if base is None:
-        return np.asarray(c, dtype=np.float64), float(sigma)
-    mean, scale = base
-    return np.asarray(mean, dtype=np.float64), float(scale)
+    ``base`` if given, else the model's own ``N(c, sigma^2 I)``; the mean
+    as a float64 NumPy vector."""
+    mean, scale = (c, sigma) if base is None else base
+    return np.asarray(to_numpy(mean), dtype=np.float64), float(scale)
 
 
 def _adapt(step, acceptance, sigma):
@@ -167,16 +216,16 @@ def anneal(
     """Run AIS chains from the base Gaussian to the model.
 
     ``base`` is ``(mean, scale)`` of the isotropic base (None: the model's own
-    ``N(c, sigma^2 I)``). Returns the chains (at beta = 1), their log
-    importance weights, and the adapted MALA step size; ``log Z`` is
+    ``N(c, sigma^2 I)``). Returns the chains (at beta = 1, where the
+    parameters live), their log importance weights (a float64 NumPy vector),
+    and the adapted MALA step size; ``log Z`` is
     ``log mean(exp(log_w))`` plus the base's log normaliser
     (:func:`sklearn_dsm._partition.log_partition_from_weights`).
     ``on_step()`` is called after each temperature. ``activation`` is the
     hidden units' (:mod:`sklearn_dsm._activations`).
     """
-    c = np.asarray(c, dtype=np.float64)
-    d = c.shape[0]
     mean, scale = base_gaussian(c, sigma, base)
+    d = mean.shape[0]
     chains = _Chains(
         W,
         b,
@@ -186,18 +235,25 @@ def anneal(
         base,
         activation,
     )
-    log_w = np.zeros(n_chains)
+    xp = chains.xp
+    log_w = (
+        np.zeros(n_chains)
+        if xp is np
+        else xp.zeros(n_chains, dtype=chains.wide, device=chains.device)
+    )
     # MALA's optimal scale for a Gaussian (Roberts and Rosenthal, 1998), for
     # the narrower of the base and the model's own Gaussian.
     width = max(scale, float(sigma))
     step = 1.65 * min(scale, float(sigma)) * d ** (-1.0 / 6.0)
-    betas = annealing_schedule(n_steps)
+    # Python floats: a NumPy scalar would try to turn another namespace's
+    # array into NumPy.
+    betas = annealing_schedule(n_steps).tolist()
     for beta_prev, beta in zip(betas[:-1], betas[1:], strict=True):
         log_w += (beta - beta_prev) * chains.log_model_over_base()
         step = _adapt(step, chains.mala_step(beta, step, rng), width)
         if on_step is not None:
             on_step()
-    return chains, log_w, step
+    return chains, np.asarray(to_numpy(log_w), dtype=np.float64), step
 
 
 def systematic_resample(log_w, rng):
@@ -237,18 +293,14 @@ def sample_model(
     resampling makes them exact as ``n_samples`` grows. Each returned row is
     the end of its own chain, so no thinning is needed.
 
-    Returns an array of shape (n_samples, n_features) in float64.
+    Returns an array of shape (n_samples, n_features) in float64, where
+    the parameters live (the widest float of their device).
     """
     rng = check_random_state(random_state)
     chains, log_w, step = anneal(
         W, b, c, sigma, n_samples, n_steps, rng, activation=activation
     )
-    keep = systematic_resample(log_w, rng)
-    chains.X, chains.F, chains.drift = (
-        chains.X[keep],
-        chains.F[keep],
-        chains.drift[keep],
-    )
+    chains.keep(systematic_resample(log_w, rng))
     # A frozen step: every burn-in move is an exact MALA kernel for the model.
     for _ in range(n_burn_in):
         chains.mala_step(1.0, step, rng)

@@ -167,6 +167,12 @@ def test_short_fit_matches_numpy_and_stays_on_the_device(
     np.testing.assert_allclose(
         est.loss_, ref.loss_, rtol=1e-9 if dtype == np.float64 else 1e-3
     )
+    if hasattr(ref, "log_partition_") and dtype == np.float64:
+        # The fit's AIS ran on the device from the fit's random stream:
+        # log Z to rounding. (In float32 the parameters differ by the L-BFGS
+        # rounding above, a different model to anneal.)
+        assert est.log_partition_ == pytest.approx(ref.log_partition_, rel=1e-9)
+        assert est.far_mass_ == pytest.approx(ref.far_mass_, rel=1e-9, abs=1e-12)
 
 
 def test_a_converged_fit_reaches_the_numpy_fit_objective(place, rows):
@@ -242,13 +248,23 @@ def test_every_method_answers_in_the_namespace(place, dtype, rows, Estimator, wh
                 terms = max(abs(expected), 2 / 0.4**2)
                 assert abs(value - expected) <= 100 * rtol * terms, name
         if hasattr(est, "sample"):
+            # The chains run on the device in float64 from the host's random
+            # stream: 1500 MALA steps of rounding (a few epsilons each), then
+            # the cast to the model's dtype (one of its epsilons).
             draws = est.sample(5, random_state=0)
             assert _where(draws) == _place(module, device)
-            np.testing.assert_array_equal(_back(draws), ref.sample(5, random_state=0))
+            expected = ref.sample(5, random_state=0)
+            assert _back(draws).dtype == expected.dtype
+            np.testing.assert_allclose(
+                _back(draws), expected, rtol=1e-9 + 2 * np.finfo(dtype).eps
+            )
         # Computed on the host copy: the same numbers as the NumPy model's.
         assert denoising_scorer(est, X_xp) == denoising_scorer(ref, X[:20])
+        # AIS on the device, the same stream: log Z to float64 rounding of
+        # 250 temperatures' sums.
         log_z, _ = estimate_log_partition(est, X_xp, random_state=0)
-        assert log_z == estimate_log_partition(ref, X[:20], random_state=0)[0]
+        expected = estimate_log_partition(ref, X[:20], random_state=0)[0]
+        assert log_z == pytest.approx(expected, rel=1e-9)
 
 
 def test_input_from_another_namespace_is_refused(rows):
@@ -436,3 +452,84 @@ def test_the_callbacks_see_the_fit_where_it_runs(rows):
         for fitted in copies:
             assert isinstance(fitted.components_, torch.Tensor)
             assert isinstance(fitted.transform(X), torch.Tensor)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+def test_the_chains_run_on_the_device(place, rows, activation):
+    """AIS and the sampler with parameters of another namespace: the chains
+    live there, in float64, and reproduce the NumPy run from the same random
+    stream to float64 rounding."""
+    from sklearn_dsm._sampling import anneal, sample_model
+
+    module, device = place
+    dae = DenoisingAutoencoder(
+        n_components=6, sigma=0.4, activation=activation, max_iter=30, random_state=0
+    ).fit(rows)
+    theta = dae._theta
+    on = [_to(module, device, p) for p in theta]
+    base = (rows.mean(axis=0), 1.0)
+    chains, log_w, step = anneal(
+        *theta, 0.4, 32, 60, np.random.RandomState(0), base=base, activation=activation
+    )
+    with sklearn.config_context(array_api_dispatch=True):
+        chains_xp, log_w_xp, step_xp = anneal(
+            *on, 0.4, 32, 60, np.random.RandomState(0), base=base, activation=activation
+        )
+    assert _where(chains_xp.X) == _place(module, device)
+    assert _back(chains_xp.X).dtype == np.float64
+    assert isinstance(log_w_xp, np.ndarray) and log_w_xp.dtype == np.float64
+    np.testing.assert_allclose(_back(chains_xp.X), chains.X, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(log_w_xp, log_w, rtol=1e-10, atol=1e-12)
+    assert step_xp == pytest.approx(step, rel=1e-12)
+    # Without dispatch too: the chains follow the parameters.
+    draws = sample_model(
+        *on, 0.4, 40, n_steps=50, n_burn_in=20, random_state=1, activation=activation
+    )
+    expected = sample_model(
+        *theta, 0.4, 40, n_steps=50, n_burn_in=20, random_state=1, activation=activation
+    )
+    assert _where(draws) == _place(module, device)
+    np.testing.assert_allclose(_back(draws), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_the_tail_draws_join_the_chains_on_the_device(rows):
+    """An energy model with its Student-t tail: the tail's rows, drawn on the
+    host, join the chains' rows on the device, in the NumPy model's order."""
+    ref = ScoreMatchingEBM(
+        n_components=6, sigma=0.4, max_iter=30, n_ais_steps=50, random_state=0
+    ).fit(rows)
+    assert ref.tail_weight_ > 0
+    est = _moved(ref, torch, "cpu")
+    # Enough rows that some come from the tail (a binomial with mean
+    # 400 * tail_weight_).
+    n = 400
+    with sklearn.config_context(array_api_dispatch=True):
+        draws = est.sample(n, random_state=0)
+    expected = ref.sample(n, random_state=0)
+    assert isinstance(draws, torch.Tensor) and draws.dtype == torch.float64
+    n_tail = np.random.RandomState(0).binomial(n, ref.tail_weight_)
+    assert n_tail > 0
+    np.testing.assert_allclose(_back(draws), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_the_fit_anneals_where_its_objective_ran(rows, monkeypatch):
+    """The AIS of an energy model's fit (and of update_log_partition after a
+    stream) anneals the parameters on the data's device, not a host copy."""
+    import sklearn_dsm._density as density
+
+    seen = []
+
+    def spy(W, *args, **kwargs):
+        seen.append(type(W))
+        return anneal(W, *args, **kwargs)
+
+    anneal = density.anneal
+    monkeypatch.setattr(density, "anneal", spy)
+    X = _to(torch, "cpu", rows)
+    with sklearn.config_context(array_api_dispatch=True):
+        ebm = ScoreMatchingEBM(
+            n_components=4, max_iter=5, n_ais_steps=30, random_state=0
+        ).fit(X)
+        ebm.partial_fit(X).update_log_partition()
+    assert seen and all(kind is torch.Tensor for kind in seen)
+    assert isinstance(ebm.tail_location_, torch.Tensor)
