@@ -10,9 +10,16 @@ and, when this machine has one, on a CUDA device, this prints:
    what L-BFGS adds per evaluation: theta to the device and the gradient
    back to a float64 NumPy vector.
 2. One Adam epoch (``partial_fit``, batches of 200) on the device next to
-   the NumPy one and the five products of every batch in PyTorch.
+   the NumPy one and the five products of every batch in PyTorch, and the
+   host's share of the device epoch: each batch's rows gathered, corrupted
+   with the host's noise and moved to the device (on a CPU device the move
+   shares memory; on a GPU it is a copy). No device epoch can be faster.
 3. A default ``DenoisingAutoencoder`` fit on 60,000 x 784 and 1,000,000 x 64
    float32 rows, on the device and in NumPy.
+4. The density's chains (sigmoid units): AIS (``estimate_log_partition``,
+   256 chains, 250 temperatures) and ``sample(256)`` (1000 temperatures and
+   500 MALA steps) of one fitted model, in NumPy and moved to the device, with what the
+   host's random draws and their copies to the device cost of that run.
 
 Every time is a median of repeats, the NumPy and device runs alternated.
 No figure is printed for a device that is not there.
@@ -25,7 +32,8 @@ import numpy as np
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_dsm import DenoisingAutoencoder
+from sklearn_dsm import DenoisingAutoencoder, estimate_log_partition
+from sklearn_dsm._minibatch import GaussianNoise
 from sklearn_dsm._objectives import corrupt, flat_objective
 from sklearn_dsm._theta import initial_theta, pack
 
@@ -38,7 +46,15 @@ EPOCH_SIZES = [
     (10_000, 784, 256),
 ]
 FIT_SIZES = [(60_000, 784), (1_000_000, 64)]
-SMOKE = dict(eval=[(300, 16, 8)], epoch=[(400, 16, 8)], fit=[(500, 16)], repeat=2)
+CHAIN_SIZES = [(64, 64), (784, 256)]
+N_CHAINS, AIS_STEPS, SAMPLE_STEPS = 256, 250, 1500
+SMOKE = dict(
+    eval=[(300, 16, 8)],
+    epoch=[(400, 16, 8)],
+    fit=[(500, 16)],
+    chains=[(16, 8)],
+    repeat=2,
+)
 
 
 def devices():
@@ -153,11 +169,25 @@ def _epoch_row(device, n, d, H, repeat):
             D = R @ W_t.T
             D.T @ B
 
+    noise = GaussianNoise(np.random.default_rng(0))
+    buffer = np.empty((200, d), dtype=np.float32)
+    order = np.random.RandomState(0).permutation(n)
+
+    def host_share():
+        for start in range(0, n, 200):
+            batch = X[order[start : start + 200]]
+            noisy = noise.fill(buffer[: batch.shape[0]])
+            noisy *= np.float32(SIGMA)
+            noisy += batch
+            torch.asarray(noisy, device=device)
+            torch.asarray(batch, device=device)
+
     t_np, t_dev = timed(numpy_epoch, repeat), timed(device_epoch, repeat)
-    t_floor = timed(floor, repeat)
+    t_floor, t_host = timed(floor, repeat), timed(host_share, repeat)
     print(
         f"{device:<7}{f'{n} x {d}':<14}{H:>6}{t_np:>10.1f}{t_dev:>10.1f}"
         f"{t_floor:>10.1f}{t_dev / t_np:>10.2f}{t_dev / t_floor:>11.2f}"
+        f"{t_host:>8.1f}"
     )
 
 
@@ -185,6 +215,63 @@ def _fit_row(device, n, d):
     )
 
 
+def _chains_row(device, d, H, repeat):
+    import torch
+    from sklearn.externals.array_api_compat import array_namespace
+    from sklearn.utils._array_api import move_estimator_to
+
+    timed = _timer(device)
+    X = _data(2000, d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # The sigmoid: every fit of it is a density (a ReLU fit may not be).
+        ref = DenoisingAutoencoder(
+            H, sigma=SIGMA, activation="sigmoid", max_iter=20, random_state=0
+        ).fit(X)
+    X_t = torch.asarray(X, device=device)
+    est = move_estimator_to(ref, array_namespace(X_t), device)
+    log_z, log_z_dev = {}, {}
+
+    def numpy_ais():
+        log_z[0] = estimate_log_partition(ref, X, random_state=0)[0]
+
+    def device_ais():
+        with sklearn.config_context(array_api_dispatch=True):
+            log_z_dev[0] = estimate_log_partition(est, X_t, random_state=0)[0]
+
+    def numpy_sample():
+        ref.sample(N_CHAINS, random_state=0)
+
+    def device_sample():
+        with sklearn.config_context(array_api_dispatch=True):
+            est.sample(N_CHAINS, random_state=0)
+
+    def draws(n_steps):
+        # What the host adds per run: one MALA step's normal and uniform
+        # draws, made on the host and copied to the device, per temperature.
+        def run():
+            rng = np.random.RandomState(0)
+            for _ in range(n_steps):
+                torch.asarray(rng.standard_normal((N_CHAINS, d)), device=device)
+                torch.asarray(np.log(rng.uniform(size=N_CHAINS)), device=device)
+
+        return run
+
+    t = {
+        "np_ais": timed(numpy_ais, repeat),
+        "dev_ais": timed(device_ais, repeat),
+        "ais_draws": timed(draws(AIS_STEPS), repeat),
+        "np_sample": timed(numpy_sample, repeat),
+        "dev_sample": timed(device_sample, repeat),
+        "sample_draws": timed(draws(SAMPLE_STEPS), repeat),
+    }
+    print(
+        f"{device:<7}{d:>5}{H:>6}{t['np_ais']:>10.0f}{t['dev_ais']:>10.0f}"
+        f"{t['ais_draws']:>9.0f}{t['np_sample']:>10.0f}{t['dev_sample']:>10.0f}"
+        f"{t['sample_draws']:>9.0f}  {abs(log_z[0] - log_z_dev[0]):.1e}"
+    )
+
+
 def bench_array_api(smoke=False):
     """Print the three tables for every PyTorch device of this machine."""
     try:
@@ -202,6 +289,7 @@ def bench_array_api(smoke=False):
     eval_sizes = SMOKE["eval"] if smoke else EVAL_SIZES
     epoch_sizes = SMOKE["epoch"] if smoke else EPOCH_SIZES
     fit_sizes = SMOKE["fit"] if smoke else FIT_SIZES
+    chain_sizes = SMOKE["chains"] if smoke else CHAIN_SIZES
     repeat = SMOKE["repeat"] if smoke else 7
     print(
         "\n### One evaluation, float32 (ms): NumPy kernel, the device's, the five "
@@ -215,10 +303,13 @@ def bench_array_api(smoke=False):
     for device in found:
         for n, d, H in eval_sizes:
             _eval_row(device, n, d, H, repeat)
-    print("\n### One Adam epoch (partial_fit, batches of 200, ReLU), float32 (ms)")
+    print(
+        "\n### One Adam epoch (partial_fit, batches of 200, ReLU), float32 (ms);"
+        "\n    host: the device epoch's batches made (noise) and moved on the host"
+    )
     print(
         f"{'device':<7}{'rows x d':<14}{'H':>6}{'NumPy':>10}{'device':>10}"
-        f"{'floor':>10}{'dev/NumPy':>10}{'dev/floor':>11}"
+        f"{'floor':>10}{'dev/NumPy':>10}{'dev/floor':>11}{'host':>8}"
     )
     for device in found:
         for n, d, H in epoch_sizes:
@@ -231,3 +322,16 @@ def bench_array_api(smoke=False):
     for device in found:
         for n, d in fit_sizes:
             _fit_row(device, n, d)
+    print(
+        f"\n### The density's chains, float64 (ms): AIS ({N_CHAINS} chains, "
+        f"{AIS_STEPS} temperatures) and sample({N_CHAINS}) ({SAMPLE_STEPS} "
+        "steps);\n    'draws': the host's random draws and their copies within "
+        "each; |dlog Z|: device against NumPy"
+    )
+    print(
+        f"{'device':<7}{'d':>5}{'H':>6}{'AIS NumPy':>10}{'device':>10}{'draws':>9}"
+        f"{'smp NumPy':>10}{'device':>10}{'draws':>9}  |dlog Z|"
+    )
+    for device in found:
+        for d, H in chain_sizes:
+            _chains_row(device, d, H, max(2, repeat // 2))
