@@ -13,6 +13,7 @@ import numpy as np
 from ._kernel import Workspace
 from ._objectives import flat_objective, objective_target, row_weights
 from ._theta import n_params
+from ._xp import home
 
 
 def noise_stream(rng):
@@ -65,6 +66,18 @@ class GaussianNoise:
         flat[...] = normal  # the float32 draws, cast
         return out
 
+    def draw_uniforms(self, size):
+        """What :meth:`fill` draws for ``size`` normals, untransformed: the
+        float32 uniforms of the pairs, and the odd one's normal (or None).
+        The uniforms are a reused buffer, overwritten by the next draw."""
+        half = size // 2
+        if self._uniform.size < 2 * half:
+            self._uniform = np.empty(2 * half, dtype=np.float32)
+        u = self._uniform[: 2 * half]
+        self.generator.random(out=u, dtype=np.float32)
+        odd = self.generator.standard_normal(dtype=np.float32) if size % 2 else None
+        return u, odd
+
     def _box_muller(self, flat):
         """Standard normals into the float32 vector ``flat``."""
         half = flat.size // 2
@@ -85,6 +98,21 @@ class GaussianNoise:
         flat[half : 2 * half] *= radius
         if flat.size % 2:
             flat[-1] = self.generator.standard_normal(dtype=np.float32)
+
+
+def box_muller_xp(u, odd, xp, device):
+    """:meth:`GaussianNoise.fill`'s normals, in the namespace ``xp``: the
+    same float32 arithmetic on the uniforms ``u`` (moved to ``device``), so
+    the normals equal the host's to the float32 rounding of ``log``,
+    ``sqrt``, ``cos`` and ``sin`` in each library."""
+    half = u.shape[0] // 2
+    u = xp.asarray(u, device=device)
+    radius = xp.sqrt(xp.log(1.0 - u[:half]) * -2.0)
+    angle = u[half:] * float(np.float32(2.0 * np.pi))
+    parts = [xp.cos(angle) * radius, xp.sin(angle) * radius]
+    if odd is not None:
+        parts.append(xp.full((1,), float(odd), dtype=xp.float32, device=device))
+    return xp.concat(parts)
 
 
 class NoisyBatches:
@@ -121,6 +149,7 @@ class NoisyBatches:
     ):
         self.X, self.noise, self.weights = X, noise, weights
         self.to_device = to_device
+        self._device_X = None  # X where the objective runs, moved on first use
         self._gaussian = GaussianNoise(noise)
         self.objective, self.sigma = objective, sigma
         self.n_corruptions = n_corruptions
@@ -152,15 +181,18 @@ class NoisyBatches:
         return noisy
 
     def __call__(self, theta, rows):
+        if self.to_device is not None and self.objective != "esm":
+            return self._on_device(theta, rows)
         batch = self.X[rows]
         weights = None if self.weights is None else self.weights[rows]
         noisy = self.corrupt(batch)
         target = objective_target(self.objective, batch, noisy, self.sigma, weights)
         noisy_weights = row_weights(weights, noisy, batch)
         if self.to_device is not None:
-            # Array API dispatch: the batch is made on the host, from the
-            # stream a NumPy fit draws, and evaluated on the device, where
-            # theta, its gradient and Adam's moments stay.
+            # Array API dispatch with ESM: the Parzen target needs the noisy
+            # rows on the host, so the batch is made there, from the stream
+            # a NumPy fit draws, and evaluated on the device, where theta,
+            # its gradient and Adam's moments stay.
             noisy, target, noisy_weights = map(
                 self.to_device, (noisy, target, noisy_weights)
             )
@@ -176,6 +208,37 @@ class NoisyBatches:
             out=self._grad,
             **self.kwargs,
         )
+
+    def _on_device(self, theta, rows):
+        """The batch made and evaluated where the objective runs (array API
+        dispatch): the rows gathered from a copy of ``X`` moved there once,
+        and the noise's float32 uniforms drawn on the host, from the stream
+        a NumPy fit draws, then turned into normals there (Box-Muller) and
+        added. Per batch, the host draws and sends the uniforms and the row
+        indices, not the noisy rows and their target; the result is the
+        NumPy batch's to float32 rounding of the transform."""
+        if self._device_X is None:
+            self._device_X = self.to_device(self.X)
+        X = self._device_X
+        xp, device = home(X)
+        if isinstance(rows, slice):
+            batch = X[rows, ...]
+        else:
+            batch = xp.take(X, xp.asarray(rows, device=device), axis=0)
+        K, m = self.n_corruptions, batch.shape[0]
+        noisy = batch
+        if K:
+            u, odd = self._gaussian.draw_uniforms(K * m * batch.shape[1])
+            normal = box_muller_xp(u, odd, xp, device)
+            normal = xp.reshape(xp.astype(normal, batch.dtype), (K * m, -1))
+            noisy = normal * self.sigma + xp.concat([batch] * K)
+        weights = None
+        if self.weights is not None:
+            weights = self.to_device(np.tile(self.weights[rows], max(K, 1)))
+        # The clean rows (dae, dsm) or none (ism): the Parzen target of esm
+        # is made on the host (__call__).
+        target = objective_target(self.objective, batch, noisy, self.sigma)
+        return flat_objective(theta, noisy, target, row_weights=weights, **self.kwargs)
 
 
 @dataclass
