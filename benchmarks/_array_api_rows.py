@@ -271,7 +271,7 @@ def _chains_row(device, d, H, repeat):
 
 
 def bench_array_api(smoke=False):
-    """Print the three tables for every PyTorch device of this machine."""
+    """Print the four tables for every PyTorch device of this machine."""
     try:
         import torch
     except ImportError:

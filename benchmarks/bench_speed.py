@@ -26,7 +26,8 @@ Prints, for each size (digits 1797 x 64 with H=100; 10000 x 784 with H=500;
 7. With PyTorch installed (``pip install ".[array-api]"``), the array API
    rows (``benchmarks/_array_api_rows.py``): one evaluation, one Adam epoch
    and a default fit on PyTorch tensors, on the CPU and on CUDA when this
-   machine has it, next to NumPy and the five products in PyTorch.
+   machine has it, next to NumPy and the five products in PyTorch; and the
+   density's chains (AIS and ``sample``) on the device next to NumPy.
 
 It starts with the machine: its core count and ``threadpoolctl.threadpool_info()``.
 

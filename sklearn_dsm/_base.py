@@ -154,9 +154,10 @@ class _BaseDSM(_SettingsMixin, _FittedModelMixin, CallbackSupportMixin, BaseEsti
         # is interrupted leaves it holding the last whole iterate.
         self._check_objective_and_corruptions()
         model = self._blank()
-        # Under array API dispatch the objective runs where X lives; the
-        # rows are also kept on the host, where the noise, the initial
-        # weights, the whitening and the density's AIS are made (_xp).
+        # Under array API dispatch the objective, Adam's batches and the
+        # density's AIS run where X lives; the rows are also kept on the
+        # host, where the random numbers, the initial weights and the
+        # whitening are made (_xp, doc/array_api.rst).
         xp, device = namespace(X)
         X = validate_data(model, X, dtype=float_dtypes(X), ensure_min_samples=2)
         X_given = X  # what the callbacks see: the rows in their namespace

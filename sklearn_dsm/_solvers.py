@@ -61,10 +61,10 @@ class FitCall:
     xp, device : namespace and device
         Where the objective runs: NumPy (``device`` None), or the namespace
         and device of the input under array API dispatch. ``X`` and
-        ``weights`` are NumPy either way: the noise, the initial weights and
-        the Parzen targets are made on the host from the same random
-        streams as a NumPy fit's, and moved to the device with the rows
-        they belong to (:mod:`sklearn_dsm._xp`).
+        ``weights`` are NumPy either way: the random numbers (L-BFGS's
+        noise, Adam's uniforms), the initial weights and the Parzen targets
+        are made on the host from the same random streams as a NumPy fit's,
+        and moved to the device (:mod:`sklearn_dsm._xp`).
     """
 
     X: np.ndarray

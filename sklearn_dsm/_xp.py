@@ -134,7 +134,7 @@ def all_finite(array):
 
 def home(array):
     """``(xp, device)`` where ``array`` lives, whatever the dispatch setting:
-    where a fitted model keeps what it computes on the host (log Z, draws)."""
+    where a fitted model keeps what it computes (log Z, draws)."""
     if isinstance(array, np.ndarray):
         return np, None
     return xp_of(array), array_device(array)
