@@ -15,6 +15,7 @@ from ._docstrings import FIT_PARAMETERS, own_examples, shared_parameters
 from ._inference import _AutoencoderFaceMixin
 from ._mle import refine_by_likelihood
 from ._solvers import steps
+from ._xp import to_numpy
 
 # alpha="auto": raised this many times, by this factor, while far_mass_ is
 # above the warning's threshold.
@@ -275,10 +276,12 @@ class ScoreMatchingEBM(
                 self, call, "likelihood", "step", self.alpha_, self.mle_steps
             )
             try:
+                # Where the fit's objective ran (array API dispatch); the
+                # candidate model keeps its result on the host until commit.
                 refined = refine_by_likelihood(
-                    *self._theta,
+                    *map(call.to_device, self._theta),
                     self.sigma_,
-                    X,
+                    call.to_device(X),
                     alpha=self.alpha_,
                     n_steps=self.mle_steps,
                     learning_rate=self.mle_learning_rate,
@@ -292,7 +295,7 @@ class ScoreMatchingEBM(
                     subtask.close()
             dtype = self.components_.dtype
             self.components_, self.intercept_hidden_, self.intercept_visible_ = (
-                p.astype(dtype) for p in refined
+                to_numpy(p).astype(dtype) for p in refined
             )
             # The estimate above was of the model before refinement: drop it,
             # so that Ctrl-C during the next one leaves no mismatched log Z.

@@ -23,6 +23,7 @@ from ._activations import get_activation
 from ._adam import AdamState
 from ._sampling import _adapt, _Chains, sample_model
 from ._theta import pack, unpack
+from ._xp import copy_array, home, to_numpy, widest_float
 
 
 def energy_gradient_statistics(X, W, b, weights=None, activation="sigmoid"):
@@ -32,7 +33,16 @@ def energy_gradient_statistics(X, W, b, weights=None, activation="sigmoid"):
     with ``s = f(X W^T + b)`` (``dF/da = f``); ``weights`` (summing to 1)
     replace the mean.
     """
-    S = get_activation(activation).value(X @ W.T + b)
+    act = get_activation(activation)
+    xp, device = home(X)
+    if xp is not np:  # array API dispatch: where X lives
+        S = act.xp_value(X @ W.T + b, xp)
+        if weights is None:
+            n = X.shape[0]
+            weights = xp.full((n,), 1.0 / n, dtype=X.dtype, device=device)
+        Sw = S * xp.expand_dims(xp.asarray(weights, device=device), axis=1)
+        return Sw.T @ X, xp.sum(Sw, axis=0), weights @ X
+    S = act.value(X @ W.T + b)
     if weights is None:
         weights = np.full(X.shape[0], 1.0 / X.shape[0])
     Sw = S * weights[:, None]
@@ -77,19 +87,24 @@ def refine_by_likelihood(
     one Adam step, decayed linearly to zero over the run, with the data average
     over a minibatch of ``batch_size`` rows.
     Runs in float64; returns new (W, b, c). ``on_step(theta)`` is called
-    after each step with a copy of the flat parameters. With
-    ``sample_weight``, minibatch rows are drawn with probability proportional
-    to their weights, so the data average is the weighted one.
+    after each step with a copy of the flat parameters (a NumPy vector).
+    With ``sample_weight``, minibatch rows are drawn with probability
+    proportional to their weights, so the data average is the weighted one.
+    Parameters and ``X`` of another array-API namespace (array API dispatch)
+    keep the chains, the statistics and Adam there, in the device's widest
+    float; the random draws (chains, minibatch rows) come from the host's
+    stream either way, so the result is the NumPy run's to rounding.
     """
     rng = check_random_state(random_state)
-    n_components, n_features = np.shape(W)
-    theta = pack(W, b, c).copy()
-    params = unpack(theta, n_components, n_features)  # views of theta
-    X = np.asarray(X, dtype=np.float64)
+    n_components, n_features = W.shape
+    theta = _packed(W, b, c)
+    params = _unpacked(theta, n_components, n_features)
+    X = _packed(X)
+    xp, device = home(theta)
     chains_X = sample_model(
         *params, sigma, n_chains, random_state=rng, activation=activation
     )
-    optimizer = AdamState(theta.size, learning_rate)
+    optimizer = AdamState(theta.shape[0], learning_rate).like(theta)
     if sample_weight is not None:
         probabilities = np.asarray(sample_weight, dtype=np.float64)
         probabilities = probabilities / probabilities.sum()
@@ -101,9 +116,13 @@ def refine_by_likelihood(
         chains_X = chains.X
         size = min(batch_size, X.shape[0])
         if sample_weight is None:
-            batch = X[rng.randint(X.shape[0], size=size)]
+            rows = rng.randint(X.shape[0], size=size)
         else:
-            batch = X[rng.choice(X.shape[0], size=size, p=probabilities)]
+            rows = rng.choice(X.shape[0], size=size, p=probabilities)
+        if xp is np:
+            batch = X[rows]
+        else:
+            batch = xp.take(X, xp.asarray(rows, device=device), axis=0)
         grad_W, grad_b, grad_c = log_likelihood_gradient(
             *params, sigma, batch, chains_X, activation=activation
         )
@@ -112,7 +131,36 @@ def refine_by_likelihood(
         # keep the parameters wandering around the optimum.
         optimizer.learning_rate = learning_rate * (1.0 - (t - 1) / n_steps)
         # Ascent on the likelihood is descent on its negative.
-        optimizer.step(theta, -pack(grad_W, grad_b, grad_c))
+        optimizer.step(theta, -_packed(grad_W, grad_b, grad_c))
+        # NumPy's views follow theta's update; another namespace's need not.
+        params = _unpacked(theta, n_components, n_features)
         if on_step is not None:
-            on_step(theta.copy())
-    return tuple(p.copy() for p in params)
+            on_step(np.array(to_numpy(theta)))
+    return tuple(copy_array(p) for p in params)
+
+
+def _packed(*arrays):
+    """``arrays`` raveled into one new float64 vector (a 2-D array alone:
+    a float64 copy), in their namespace, in its device's widest float."""
+    xp, _ = home(arrays[0])
+    if xp is np:
+        if len(arrays) == 1:
+            return np.asarray(arrays[0], dtype=np.float64)
+        return pack(*arrays).copy()
+    wide = widest_float(arrays[0])
+    if len(arrays) == 1:
+        return xp.astype(arrays[0], wide)
+    return xp.concat([xp.reshape(xp.astype(a, wide), (-1,)) for a in arrays])
+
+
+def _unpacked(theta, n_components, n_features):
+    """(W, b, c) of the flat ``theta`` (NumPy: views of it)."""
+    xp, _ = home(theta)
+    if xp is np:
+        return unpack(theta, n_components, n_features)
+    n_w = n_components * n_features
+    return (
+        xp.reshape(theta[:n_w], (n_components, n_features)),
+        theta[n_w : n_w + n_components],
+        theta[n_w + n_components :],
+    )

@@ -565,3 +565,40 @@ def test_adam_batches_made_on_the_device(place, rows, shuffle):
     W = _back(est.components_)
     np.testing.assert_allclose(W, ref.components_, atol=1e-6 * np.abs(W).max())
     assert est.loss_ == pytest.approx(ref.loss_, rel=1e-6)
+
+
+def test_the_likelihood_refinement_runs_on_the_device(place, rows, monkeypatch):
+    """mle_steps on the device: the persistent chains, the statistics and
+    Adam's step run where the data live, from the host's random stream, so
+    the refined model is the NumPy fit's to float64 rounding (a few hundred
+    steps of rounding, each a few epsilons)."""
+    import sklearn_dsm._ebm as ebm_module
+
+    module, device = place
+    seen = []
+    refine = ebm_module.refine_by_likelihood
+
+    def spy(W, *args, **kwargs):
+        seen.append(_where(W))
+        return refine(W, *args, **kwargs)
+
+    monkeypatch.setattr(ebm_module, "refine_by_likelihood", spy)
+    params = dict(
+        n_components=4,
+        sigma=0.4,
+        max_iter=5,
+        mle_steps=20,
+        n_ais_steps=30,
+        n_ais_chains=16,
+        random_state=0,
+    )
+    ref = ScoreMatchingEBM(**params).fit(rows)
+    with sklearn.config_context(array_api_dispatch=True):
+        est = ScoreMatchingEBM(**params).fit(_to(module, device, rows))
+    assert seen == [("numpy", None), _place(module, device)]
+    for name in ("components_", "intercept_hidden_", "intercept_visible_"):
+        expected = getattr(ref, name)
+        np.testing.assert_allclose(
+            _back(getattr(est, name)), expected, atol=1e-9 * np.abs(expected).max()
+        )
+    assert est.log_partition_ == pytest.approx(ref.log_partition_, rel=1e-9)
