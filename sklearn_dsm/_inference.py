@@ -81,8 +81,7 @@ class _FittedModelMixin:
     def _host(self):
         """This model with its fitted arrays in NumPy: itself when they are;
         otherwise (fitted under array API dispatch) a shallow copy, for
-        what is computed on the host (the tail's fit, the Displays, the
-        denoising scorer)."""
+        what is computed on the host (the tail's fit, the Displays)."""
         state = vars(self)
         if not any(
             is_array(v) and not isinstance(v, np.ndarray) for v in state.values()

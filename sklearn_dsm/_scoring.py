@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from . import _model
-from ._xp import to_numpy
+from ._xp import home, is_array, to_namespace, to_numpy
 
 
 def hyvarinen_scorer(estimator, X, y=None):
@@ -87,16 +87,29 @@ def denoising_scorer(estimator, X, y=None):
     True
     """
     estimator, X = _last_step(estimator, X, "denoising_scorer")
-    # On the host, in NumPy, with the NumPy fit's fixed noise whatever the
-    # namespace of X (array API dispatch): the score is a float.
-    estimator = estimator._host()
-    Z = estimator._validate(to_numpy(X), "denoising_scorer")
-    # Fixed seed: common noise for every model scored on these rows.
-    noise = np.random.RandomState(0).standard_normal(Z.shape).astype(Z.dtype)
-    noisy = Z + Z.dtype.type(estimator.sigma_) * noise
+    if not (
+        is_array(X)
+        and not isinstance(X, np.ndarray)
+        and home(X) == home(estimator.components_)
+    ):
+        # NumPy rows, or rows of another namespace than the model's (array
+        # API dispatch): on the host, in NumPy.
+        estimator = estimator._host()
+        X = to_numpy(X)
+    Z = estimator._validate(X, "denoising_scorer")
+    # Fixed seed: common noise for every model scored on these rows, drawn
+    # on the host and moved to the rows (a device model scores the NumPy
+    # model's noise, to rounding).
+    noise = np.random.RandomState(0).standard_normal(Z.shape)
+    xp, device = home(Z)
+    if xp is np:
+        noisy = Z + Z.dtype.type(estimator.sigma_) * noise.astype(Z.dtype)
+    else:
+        noise = xp.astype(to_namespace(noise, xp, device), Z.dtype)
+        noisy = Z + float(estimator.sigma_) * noise
     denoised = _model.reconstruct(noisy, *estimator._theta, estimator.activation)
     error = estimator._from_model(denoised) - estimator._from_model(Z)
-    return -float(np.mean(np.sum(error**2, axis=1)))
+    return -float(xp.mean(xp.sum(error**2, axis=1)))
 
 
 def _last_step(estimator, X, name):

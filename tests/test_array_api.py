@@ -266,8 +266,11 @@ def test_every_method_answers_in_the_namespace(place, dtype, rows, Estimator, wh
             np.testing.assert_allclose(
                 _back(draws), expected, rtol=1e-9 + 2 * np.finfo(dtype).eps
             )
-        # Computed on the host copy: the same numbers as the NumPy model's.
-        assert denoising_scorer(est, X_xp) == denoising_scorer(ref, X[:20])
+        # On the device with the host's fixed noise: a mean of squared
+        # errors computed to rtol.
+        assert denoising_scorer(est, X_xp) == pytest.approx(
+            denoising_scorer(ref, X[:20]), rel=100 * rtol
+        )
         # AIS on the device, the same stream: log Z to float64 rounding of
         # 250 temperatures' sums.
         log_z, _ = estimate_log_partition(est, X_xp, random_state=0)
