@@ -22,7 +22,9 @@ and, when this machine has one, on a CUDA device, this prints:
    500 MALA steps) of one fitted model, in NumPy and moved to the device, with what the
    host's random draws and their copies to the device cost of that run.
 
-Every time is a median of repeats, the NumPy and device runs alternated.
+Every time is a median of repeats (7 for an evaluation, 3 for an epoch and
+for the chains; one fit each), each library's repeats in one block, the
+NumPy and device blocks one after the other.
 No figure is printed for a device that is not there.
 """
 

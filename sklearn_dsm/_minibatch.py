@@ -149,7 +149,8 @@ class NoisyBatches:
     ):
         self.X, self.noise, self.weights = X, noise, weights
         self.to_device = to_device
-        self._device_X = None  # X where the objective runs, moved on first use
+        # X (and the weights) where the objective runs, moved on first use.
+        self._device_X = self._device_weights = None
         self._gaussian = GaussianNoise(noise)
         self.objective, self.sigma = objective, sigma
         self.n_corruptions = n_corruptions
@@ -219,22 +220,25 @@ class NoisyBatches:
         NumPy batch's to float32 rounding of the transform."""
         if self._device_X is None:
             self._device_X = self.to_device(self.X)
-        X = self._device_X
+            self._device_weights = self.to_device(self.weights)
+        X, all_weights = self._device_X, self._device_weights
         xp, device = home(X)
         if isinstance(rows, slice):
             batch = X[rows, ...]
+            weights = None if all_weights is None else all_weights[rows]
         else:
-            batch = xp.take(X, xp.asarray(rows, device=device), axis=0)
+            rows = xp.asarray(rows, device=device)
+            batch = xp.take(X, rows, axis=0)
+            weights = None if all_weights is None else xp.take(all_weights, rows)
         K, m = self.n_corruptions, batch.shape[0]
         noisy = batch
         if K:
             u, odd = self._gaussian.draw_uniforms(K * m * batch.shape[1])
             normal = box_muller_xp(u, odd, xp, device)
             normal = xp.reshape(xp.astype(normal, batch.dtype), (K * m, -1))
-            noisy = normal * self.sigma + xp.concat([batch] * K)
-        weights = None
-        if self.weights is not None:
-            weights = self.to_device(np.tile(self.weights[rows], max(K, 1)))
+            noisy = normal * float(self.sigma) + xp.concat([batch] * K)
+        if weights is not None and K > 1:
+            weights = xp.concat([weights] * K)
         # The clean rows (dae, dsm) or none (ism): the Parzen target of esm
         # is made on the host (__call__).
         target = objective_target(self.objective, batch, noisy, self.sigma)

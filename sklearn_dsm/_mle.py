@@ -99,8 +99,9 @@ def refine_by_likelihood(
     n_components, n_features = W.shape
     theta = _packed(W, b, c)
     params = _unpacked(theta, n_components, n_features)
-    X = _packed(X)
     xp, device = home(theta)
+    if xp is np:
+        X = np.asarray(X, dtype=np.float64)
     chains_X = sample_model(
         *params, sigma, n_chains, random_state=rng, activation=activation
     )
@@ -121,12 +122,13 @@ def refine_by_likelihood(
             rows = rng.choice(X.shape[0], size=size, p=probabilities)
         if xp is np:
             batch = X[rows]
-        else:
+        else:  # gathered, then widened: no wide copy of all of X
             batch = xp.take(X, xp.asarray(rows, device=device), axis=0)
+            batch = xp.astype(batch, theta.dtype)
         grad_W, grad_b, grad_c = log_likelihood_gradient(
             *params, sigma, batch, chains_X, activation=activation
         )
-        grad_W -= alpha * params[0]
+        grad_W -= float(alpha) * params[0]
         # Linear decay to zero: the chains' Monte Carlo noise would otherwise
         # keep the parameters wandering around the optimum.
         optimizer.learning_rate = learning_rate * (1.0 - (t - 1) / n_steps)
@@ -140,16 +142,12 @@ def refine_by_likelihood(
 
 
 def _packed(*arrays):
-    """``arrays`` raveled into one new float64 vector (a 2-D array alone:
-    a float64 copy), in their namespace, in its device's widest float."""
+    """``arrays`` raveled into one new float64 vector, in their namespace,
+    in its device's widest float."""
     xp, _ = home(arrays[0])
     if xp is np:
-        if len(arrays) == 1:
-            return np.asarray(arrays[0], dtype=np.float64)
         return pack(*arrays).copy()
     wide = widest_float(arrays[0])
-    if len(arrays) == 1:
-        return xp.astype(arrays[0], wide)
     return xp.concat([xp.reshape(xp.astype(a, wide), (-1,)) for a in arrays])
 
 

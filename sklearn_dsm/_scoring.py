@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from . import _model
-from ._xp import home, is_array, to_namespace, to_numpy
+from ._xp import home, is_array, namespace, to_namespace, to_numpy
 
 
 def hyvarinen_scorer(estimator, X, y=None):
@@ -87,13 +87,9 @@ def denoising_scorer(estimator, X, y=None):
     True
     """
     estimator, X = _last_step(estimator, X, "denoising_scorer")
-    if not (
-        is_array(X)
-        and not isinstance(X, np.ndarray)
-        and home(X) == home(estimator.components_)
-    ):
-        # NumPy rows, or rows of another namespace than the model's (array
-        # API dispatch): on the host, in NumPy.
+    if not is_array(X) or namespace(X) != home(estimator.components_):
+        # NumPy rows, dispatch off, or rows of another namespace than the
+        # model's: on the host, in NumPy.
         estimator = estimator._host()
         X = to_numpy(X)
     Z = estimator._validate(X, "denoising_scorer")
