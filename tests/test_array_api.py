@@ -273,7 +273,8 @@ def test_every_method_answers_in_the_namespace(place, dtype, rows, Estimator, wh
         est._host = None  # a call would fail
         score = denoising_scorer(est, X_xp)
         del est._host
-        eps, scale = np.finfo(dtype).eps, max(np.abs(X).max(), 1.0)
+        eps = float(np.finfo(dtype).eps)
+        scale = float(max(np.abs(X).max(), 1.0))
         assert score == pytest.approx(
             denoising_scorer(ref, X[:20]), rel=100 * eps, abs=100 * eps * scale**2
         )
