@@ -28,7 +28,7 @@ from ._tail import (
 )
 from ._theta import pack
 from ._warnings import warn
-from ._xp import home, is_array, to_numpy
+from ._xp import home, is_array, like, take_rows, to_numpy
 
 # The data's own law scores 1 to 3% (see _diagnostics); 5% is beyond that and
 # the sampling error of the AIS end points.
@@ -295,7 +295,7 @@ class _NormalisedDensityMixin:
         if "tail_weight_" not in state:
             return super()._draw(n_samples, rng)
         n_tail = int(rng.binomial(n_samples, state["tail_weight_"]))
-        xp, device = home(self.components_)
+        xp, _ = home(self.components_)
         parts = []
         if n_tail < n_samples:
             parts.append(super()._draw(n_samples - n_tail, rng))
@@ -309,14 +309,9 @@ class _NormalisedDensityMixin:
                 state["tail_dof_"],
                 rng,
             )
-            if xp is np:
-                parts.append(tail.astype(self.components_.dtype))
-            else:
-                parts.append(xp.astype(self._at_home(tail), self.components_.dtype))
-        order = rng.permutation(n_samples)
-        if xp is np:
-            return np.vstack(parts)[order]
-        return xp.take(xp.concat(parts), xp.asarray(order, device=device), axis=0)
+            parts.append(like(tail, self.components_))
+        rows = np.vstack(parts) if xp is np else xp.concat(parts)
+        return take_rows(rows, rng.permutation(n_samples))
 
     def score(self, X, y=None):
         """Mean log-likelihood of the rows of ``X`` (as ``GaussianMixture.score``).

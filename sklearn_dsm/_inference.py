@@ -468,10 +468,7 @@ class _AutoencoderFaceMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
             random_state=rng,
             activation=self.activation,
         )
-        X = self._from_model(X)
-        if not isinstance(X, np.ndarray):
-            return home(X)[0].astype(X, self.components_.dtype)
-        return X.astype(self.components_.dtype, copy=False)
+        return like(self._from_model(X), self.components_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

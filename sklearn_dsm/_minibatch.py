@@ -13,7 +13,7 @@ import numpy as np
 from ._kernel import Workspace
 from ._objectives import flat_objective, objective_target, row_weights
 from ._theta import n_params
-from ._xp import home
+from ._xp import home, take_rows
 
 
 def noise_stream(rng):
@@ -80,11 +80,8 @@ class GaussianNoise:
 
     def _box_muller(self, flat):
         """Standard normals into the float32 vector ``flat``."""
-        half = flat.size // 2
-        if self._uniform.size < 2 * half:
-            self._uniform = np.empty(2 * half, dtype=np.float32)
-        u = self._uniform[: 2 * half]
-        self.generator.random(out=u, dtype=np.float32)
+        u, odd = self.draw_uniforms(flat.size)
+        half = u.size // 2
         radius, angle = u[:half], u[half:]
         # 1 - u is in (0, 1]: the log is finite.
         np.subtract(np.float32(1.0), radius, out=radius)
@@ -96,8 +93,8 @@ class GaussianNoise:
         np.sin(angle, out=flat[half : 2 * half])
         flat[:half] *= radius
         flat[half : 2 * half] *= radius
-        if flat.size % 2:
-            flat[-1] = self.generator.standard_normal(dtype=np.float32)
+        if odd is not None:
+            flat[-1] = odd
 
 
 def box_muller_xp(u, odd, xp, device):
@@ -223,13 +220,10 @@ class NoisyBatches:
             self._device_weights = self.to_device(self.weights)
         X, all_weights = self._device_X, self._device_weights
         xp, device = home(X)
-        if isinstance(rows, slice):
-            batch = X[rows, ...]
-            weights = None if all_weights is None else all_weights[rows]
-        else:
-            rows = xp.asarray(rows, device=device)
-            batch = xp.take(X, rows, axis=0)
-            weights = None if all_weights is None else xp.take(all_weights, rows)
+        if not isinstance(rows, slice):
+            rows = xp.asarray(rows, device=device)  # sent once, used twice
+        batch = take_rows(X, rows)
+        weights = None if all_weights is None else take_rows(all_weights, rows)
         K, m = self.n_corruptions, batch.shape[0]
         noisy = batch
         if K:

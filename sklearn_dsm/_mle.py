@@ -23,7 +23,7 @@ from ._activations import get_activation
 from ._adam import AdamState
 from ._sampling import _adapt, _Chains, sample_model
 from ._theta import pack, unpack
-from ._xp import copy_array, home, to_numpy, widest_float
+from ._xp import copy_array, home, take_rows, to_numpy
 
 
 def energy_gradient_statistics(X, W, b, weights=None, activation="sigmoid"):
@@ -97,9 +97,9 @@ def refine_by_likelihood(
     """
     rng = check_random_state(random_state)
     n_components, n_features = W.shape
-    theta = _packed(W, b, c)
-    params = _unpacked(theta, n_components, n_features)
-    xp, device = home(theta)
+    theta = pack(W, b, c)  # a new vector: Adam updates it in place
+    params = unpack(theta, n_components, n_features)
+    xp, _ = home(theta)
     if xp is np:
         X = np.asarray(X, dtype=np.float64)
     chains_X = sample_model(
@@ -120,10 +120,8 @@ def refine_by_likelihood(
             rows = rng.randint(X.shape[0], size=size)
         else:
             rows = rng.choice(X.shape[0], size=size, p=probabilities)
-        if xp is np:
-            batch = X[rows]
-        else:  # gathered, then widened: no wide copy of all of X
-            batch = xp.take(X, xp.asarray(rows, device=device), axis=0)
+        batch = take_rows(X, rows)
+        if xp is not np:  # gathered, then widened: no wide copy of all of X
             batch = xp.astype(batch, theta.dtype)
         grad_W, grad_b, grad_c = log_likelihood_gradient(
             *params, sigma, batch, chains_X, activation=activation
@@ -133,32 +131,9 @@ def refine_by_likelihood(
         # keep the parameters wandering around the optimum.
         optimizer.learning_rate = learning_rate * (1.0 - (t - 1) / n_steps)
         # Ascent on the likelihood is descent on its negative.
-        optimizer.step(theta, -_packed(grad_W, grad_b, grad_c))
+        optimizer.step(theta, -pack(grad_W, grad_b, grad_c))
         # NumPy's views follow theta's update; another namespace's need not.
-        params = _unpacked(theta, n_components, n_features)
+        params = unpack(theta, n_components, n_features)
         if on_step is not None:
             on_step(np.array(to_numpy(theta)))
     return tuple(copy_array(p) for p in params)
-
-
-def _packed(*arrays):
-    """``arrays`` raveled into one new float64 vector, in their namespace,
-    in its device's widest float."""
-    xp, _ = home(arrays[0])
-    if xp is np:
-        return pack(*arrays).copy()
-    wide = widest_float(arrays[0])
-    return xp.concat([xp.reshape(xp.astype(a, wide), (-1,)) for a in arrays])
-
-
-def _unpacked(theta, n_components, n_features):
-    """(W, b, c) of the flat ``theta`` (NumPy: views of it)."""
-    xp, _ = home(theta)
-    if xp is np:
-        return unpack(theta, n_components, n_features)
-    n_w = n_components * n_features
-    return (
-        xp.reshape(theta[:n_w], (n_components, n_features)),
-        theta[n_w : n_w + n_components],
-        theta[n_w + n_components :],
-    )

@@ -348,9 +348,7 @@ def _device_flat_objective(
     on_host = isinstance(theta, np.ndarray)
     flat = like(theta, X_noisy) if on_host else theta
     H, d = shape
-    n_w = H * d
-    W = xp.reshape(flat[:n_w], (H, d))
-    b, c = flat[n_w : n_w + H], flat[n_w + H :]
+    W, b, c = unpack(flat, H, d)
     value, grads = OBJECTIVES[objective].optimised(
         W,
         b,

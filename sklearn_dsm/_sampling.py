@@ -36,7 +36,7 @@ from scipy.special import expit, logsumexp
 from sklearn.utils import check_random_state
 
 from ._activations import get_activation
-from ._xp import home, to_namespace, to_numpy, widest_float
+from ._xp import home, take_rows, to_namespace, to_numpy, widest_float
 
 # MALA's acceptance rate that maximises efficiency for smooth targets (Roberts
 # and Rosenthal, 1998); the step size is steered towards it.
@@ -161,14 +161,9 @@ class _Chains:
 
     def keep(self, rows):
         """Keep the chains ``rows`` (NumPy indices, repeats allowed)."""
-        if self.xp is not np:
-            rows = self.xp.asarray(rows, device=self.device)
-            take = self.xp.take
-            self.X, self.F, self.drift = (
-                take(a, rows, axis=0) for a in (self.X, self.F, self.drift)
-            )
-            return
-        self.X, self.F, self.drift = self.X[rows], self.F[rows], self.drift[rows]
+        self.X, self.F, self.drift = (
+            take_rows(a, rows) for a in (self.X, self.F, self.drift)
+        )
 
 
 def base_gaussian(c, sigma, base=None):

@@ -8,6 +8,13 @@ goes through :func:`pack` and :func:`unpack`, whose round trip is tested.
 import numpy as np
 
 from ._chunking import mean_and_spread
+from ._xp import home, is_array, widest_float
+
+
+def _other_namespace(array):
+    """Whether ``array`` belongs to an array-API namespace other than NumPy's
+    (array API dispatch)."""
+    return is_array(array) and not isinstance(array, np.ndarray)
 
 
 def n_params(n_components, n_features):
@@ -16,7 +23,15 @@ def n_params(n_components, n_features):
 
 
 def pack(W, b, c):
-    """Concatenate (W, b, c) into one float64 vector ``[W.ravel(), b, c]``."""
+    """Concatenate (W, b, c) into one new float64 vector ``[W.ravel(), b, c]``.
+
+    Arrays of another array-API namespace are packed there, on their device,
+    in its widest float (float64 but on Apple's MPS).
+    """
+    if _other_namespace(W):
+        xp, _ = home(W)
+        wide = widest_float(W)
+        return xp.concat([xp.reshape(xp.astype(a, wide), (-1,)) for a in (W, b, c)])
     return np.concatenate([np.ravel(W), np.ravel(b), np.ravel(c)]).astype(
         np.float64, copy=False
     )
@@ -26,21 +41,33 @@ def unpack(theta, n_components, n_features, dtype=np.float64):
     """Split a flat vector into (W, b, c), cast to ``dtype``.
 
     The returned arrays are views of ``theta`` when no cast is needed, so
-    callers must not write into them.
+    callers must not write into them. A vector of another array-API
+    namespace is split there, in its own dtype (``dtype`` applies to NumPy
+    vectors); whether its pieces are views is up to its library.
     """
+    if _other_namespace(theta):
+        xp, _ = home(theta)
+        _check_length(theta, n_components, n_features)
+        n_w = n_components * n_features
+        W = xp.reshape(theta[:n_w], (n_components, n_features))
+        return W, theta[n_w : n_w + n_components], theta[n_w + n_components :]
     theta = np.asarray(theta)
-    if theta.shape != (n_params(n_components, n_features),):
-        raise ValueError(
-            f"theta has shape {theta.shape}; expected "
-            f"({n_params(n_components, n_features)},) for "
-            f"n_components={n_components}, n_features={n_features}."
-        )
+    _check_length(theta, n_components, n_features)
     theta = theta.astype(dtype, copy=False)
     n_w = n_components * n_features
     W = theta[:n_w].reshape(n_components, n_features)
     b = theta[n_w : n_w + n_components]
     c = theta[n_w + n_components :]
     return W, b, c
+
+
+def _check_length(theta, n_components, n_features):
+    if tuple(theta.shape) != (n_params(n_components, n_features),):
+        raise ValueError(
+            f"theta has shape {tuple(theta.shape)}; expected "
+            f"({n_params(n_components, n_features)},) for "
+            f"n_components={n_components}, n_features={n_features}."
+        )
 
 
 def initial_theta(

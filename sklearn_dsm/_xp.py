@@ -116,6 +116,16 @@ def like(array, X):
     return xp.astype(array, X.dtype, copy=False)
 
 
+def take_rows(array, rows):
+    """The rows ``rows`` (indices, NumPy or already on ``array``'s device,
+    or a slice; repeats allowed) of ``array``, in its namespace and on its
+    device."""
+    if isinstance(array, np.ndarray) or isinstance(rows, slice):
+        return array[rows, ...]
+    xp, device = home(array)
+    return xp.take(array, xp.asarray(rows, device=device), axis=0)
+
+
 def copy_array(array):
     """A copy of ``array``, in its namespace."""
     if isinstance(array, np.ndarray):
